@@ -1,0 +1,38 @@
+/** Layering rules from DESIGN.md, checked by `npm run lint` (and so by `npm test`). */
+module.exports = {
+  forbidden: [
+    {
+      name: 'hypervisor-is-innermost',
+      comment: 'src/hypervisor imports nothing from monitor, introspect, gdbsx or clients.',
+      severity: 'error',
+      from: { path: '^src/hypervisor' },
+      to: { path: '^(src/(monitor|introspect|gdbsx)|clients)' },
+    },
+    {
+      name: 'hypervisor-no-transport-libs',
+      comment: 'src/hypervisor knows nothing of NATS, RxJS or protobuf.',
+      severity: 'error',
+      from: { path: '^src/hypervisor' },
+      to: { path: 'node_modules/(nats|@nats-io|rxjs|protobufjs|@bufbuild|ts-proto)' },
+    },
+    {
+      name: 'introspect-never-hypervisor',
+      comment: 'The SDK talks to a domain through a transport, never through hypervisor internals.',
+      severity: 'error',
+      from: { path: '^src/introspect' },
+      to: { path: '^src/hypervisor' },
+    },
+    {
+      name: 'gdbsx-only-introspect',
+      comment: 'gdbsx is a client of introspect only.',
+      severity: 'error',
+      from: { path: '^src/gdbsx' },
+      to: { path: '^src/(hypervisor|monitor)' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

@@ -1,0 +1,29 @@
+// @ts-check
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'guests/build/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      // Exported APIs must stay typed; `any` in internals needs a reason in a comment.
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    // The hypervisor is the innermost layer: it must not know transports or clients.
+    files: ['src/hypervisor/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [
+          { group: ['**/monitor/**', '**/introspect/**', '**/gdbsx/**', '**/clients/**'], message: 'src/hypervisor may not import outer layers (see DESIGN.md).' },
+          { group: ['nats', '@nats-io/*', 'rxjs', 'rxjs/*', 'protobufjs', 'protobufjs/*', '@bufbuild/*'], message: 'src/hypervisor knows nothing of NATS, RxJS or protobuf.' },
+        ],
+      }],
+    },
+  },
+);

@@ -1,0 +1,278 @@
+/**
+ * One x86-64 logical processor: architectural state and the execution loop.
+ *
+ * The loop runs pre-decoded blocks (see code-cache.ts). Each instruction's
+ * handler may throw a `GuestFault`; the loop catches it at the instruction
+ * boundary, puts RIP back on the faulting instruction (faults are restartable,
+ * SDM Vol. 3A §6.5) and hands the fault to `onException`. Retired instructions
+ * are counted in `icount`, which is the vCPU's notion of time.
+ */
+import { Mmu, PagingMode } from '../mmu/mmu.js';
+import type { PhysicalMemory } from '../mmu/physical.js';
+import { PAGE_MASK } from '../mmu/paging-bits.js';
+import { CodeCache, type Block } from './code-cache.js';
+import type { Vendor } from './cpuid.js';
+import { Decoder } from './decode/decoder.js';
+import type { OpcodeTable } from './decode/table.js';
+import { GuestFault, Vector } from './fault.js';
+import { FlagOp, readRflags, type LazyFlags } from './flags.js';
+import { SEG_ZERO, type Insn } from './insn.js';
+import { NO_PORTS, type PortIo } from './ports.js';
+import { ARITH_FLAGS, Flag, RFLAGS_FIXED, Seg } from './regs.js';
+
+/** Why `run` returned before its budget was spent. */
+export const StopReason = {
+  NONE: 0,
+  /** HLT with nothing to wake it (the platform layer decides what "wake" means). */
+  HALT: 1,
+  /** An exception nobody handled (no `onException`, or it declined). */
+  FAULT: 2,
+  /** Something outside the CPU asked it to stop (a device, a debugger, a pause). */
+  REQUEST: 3,
+} as const;
+export type StopReason = (typeof StopReason)[keyof typeof StopReason];
+
+export const Cr0 = { PE: 1, MP: 2, EM: 4, TS: 8, ET: 16, NE: 32, WP: 1 << 16, AM: 1 << 18, NW: 1 << 29, CD: 1 << 30, PG: 1 << 31 } as const;
+export const Cr4 = { VME: 1, PVI: 2, TSD: 4, DE: 8, PSE: 16, PAE: 32, MCE: 64, PGE: 128, OSFXSR: 512 } as const;
+export const Efer = { SCE: 1, LME: 1 << 8, LMA: 1 << 10, NXE: 1 << 11 } as const;
+
+/** Handles an exception; returns false to stop the CPU with StopReason.FAULT instead. */
+export type ExceptionHandler = (cpu: Cpu, f: GuestFault) => boolean;
+
+const MAX_BLOCK = 64;
+
+export class Cpu implements LazyFlags {
+  // General registers as 32-bit halves (no BigInt on the hot path).
+  readonly lo = new Int32Array(16);
+  readonly hi = new Int32Array(16);
+  /** High half of the last 64-bit operand a getter returned. */
+  vhi = 0;
+  /** Canonical linear address of the next instruction to run. */
+  rip = 0;
+
+  // Lazy flags (flags.ts).
+  rflags = RFLAGS_FIXED;
+  fOp: number = FlagOp.NONE;
+  fSize = 32;
+  fDst = 0; fDstHi = 0;
+  fSrc = 0; fSrcHi = 0;
+  fRes = 0; fResHi = 0;
+  savedCF = 0;
+
+  /** Segment selectors and cached bases; index SEG_ZERO is a base that is always 0. */
+  readonly segSel = new Uint16Array(7);
+  readonly segBase = new Float64Array(7);
+  /** Code segment width: 16, 32 or 64. */
+  codeBits = 64;
+  cpl = 0;
+
+  cr0 = Cr0.ET | Cr0.NE;
+  cr2 = 0;
+  cr3 = 0;
+  cr4 = 0;
+  cr8 = 0;
+  efer = 0;
+  kernelGsBase = 0;
+  /** TSC_AUX, returned by RDTSCP in ECX. */
+  tscAux = 0;
+  /** Retired instructions: the vCPU's clock. */
+  icount = 0;
+
+  // Identity reported through CPUID.
+  vendor: Vendor = 'intel';
+  apicId = 0;
+  vcpuCount = 1;
+
+  readonly mmu: Mmu;
+  io: PortIo = NO_PORTS;
+  onException: ExceptionHandler | undefined;
+
+  stopReason: StopReason = StopReason.NONE;
+  /** The fault that stopped the CPU, when stopReason is FAULT. */
+  lastFault: GuestFault | undefined;
+  /** Set by a handler to end the current block after this instruction (mode changes, SMC, halts). */
+  breakBlock = false;
+
+  readonly code: CodeCache;
+  private readonly decoder: Decoder;
+
+  constructor(readonly mem: PhysicalMemory, readonly table: OpcodeTable, code?: CodeCache) {
+    this.mmu = new Mmu(mem);
+    this.code = code ?? new CodeCache(mem);
+    this.decoder = new Decoder(table, (la) => this.fetchByte(la));
+  }
+
+  // ---- register helpers ------------------------------------------------------------
+
+  /** A register's full value as a JS number (exact while it fits in 53 bits). */
+  reg64(r: number): number {
+    return this.hi[r]! * 4294967296 + (this.lo[r]! >>> 0);
+  }
+
+  getRflags(): number {
+    return readRflags(this);
+  }
+
+  /** Write RFLAGS wholesale (status flags become eager). Reserved bits keep their fixed values. */
+  setRflags(v: number): void {
+    this.rflags = (v & 0x3f7fd5) | RFLAGS_FIXED;
+    this.fOp = FlagOp.NONE;
+  }
+
+  /** Set or clear a non-status flag such as DF, IF or TF. */
+  setFlag(flag: number, on: boolean): void {
+    if ((flag & ARITH_FLAGS) !== 0) throw new Error('status flags go through setStatusFlags');
+    this.rflags = on ? this.rflags | flag : this.rflags & ~flag;
+  }
+
+  get df(): boolean {
+    return (this.rflags & Flag.DF) !== 0;
+  }
+
+  // ---- mode ----------------------------------------------------------------------
+
+  /** Recompute the MMU's paging mode after CR0, CR3, CR4 or EFER changed. */
+  updatePaging(): void {
+    let mode: PagingMode = PagingMode.NONE;
+    if ((this.cr0 & Cr0.PG) !== 0) {
+      if ((this.efer & Efer.LMA) === 0) throw new Error('paging outside long mode is not supported yet');
+      mode = PagingMode.LONG4;
+    }
+    this.mmu.configure(mode, this.cr3, (this.cr0 & Cr0.WP) !== 0, (this.efer & Efer.NXE) !== 0);
+  }
+
+  setCpl(cpl: number): void {
+    this.cpl = cpl;
+    this.mmu.setUser(cpl === 3);
+  }
+
+  setCodeBits(bits: number): void {
+    this.codeBits = bits;
+  }
+
+  setSegBase(seg: number, base: number): void {
+    if (seg === SEG_ZERO) throw new Error('the zero segment has no base to set');
+    this.segBase[seg] = base;
+  }
+
+  // ---- execution -------------------------------------------------------------------
+
+  private fetchByte(la: number): number {
+    const pa = this.mmu.fetchPa(la);
+    return this.mem.isRam(pa) ? this.mem.bytes[pa]! : this.mmu.physRead(pa, 1);
+  }
+
+  /** Decode (or find) the block at `rip`. Throws a GuestFault if the first byte cannot be fetched. */
+  private blockAt(rip: number): Block {
+    const pa = this.mmu.fetchPa(rip);
+    const cached = this.code.get(pa);
+    if (cached !== undefined && cached.addr === rip && cached.bits === this.codeBits &&
+        (cached.tailPage < 0 || this.tailPageOf(cached) === cached.tailPage)) return cached;
+    return this.buildBlock(rip, pa);
+  }
+
+  private tailPageOf(b: Block): number {
+    const last = b.insns[b.insns.length - 1]!;
+    const tailLa = last.next - 1;
+    const pa = this.mmu.fetchPa(tailLa);
+    return pa - (pa & PAGE_MASK);
+  }
+
+  private buildBlock(rip: number, pa: number): Block {
+    const insns: Insn[] = [];
+    const pageEnd = rip - (rip & PAGE_MASK) + 4096;
+    let la = rip;
+    let tailPage = -1;
+    while (insns.length < MAX_BLOCK) {
+      let i: Insn;
+      try {
+        i = this.decoder.decode(la, this.codeBits);
+      } catch (e) {
+        // Bytes after the first instruction may never run; their faults belong to whoever reaches them.
+        if (insns.length > 0 && e instanceof GuestFault) break;
+        throw e;
+      }
+      if (i.next > pageEnd) {
+        if (insns.length > 0) break; // the straddler gets a block of its own
+        insns.push(i);
+        const tpa = this.mmu.fetchPa(i.next - 1);
+        tailPage = tpa - (tpa & PAGE_MASK);
+        break;
+      }
+      insns.push(i);
+      la = i.next;
+      if (i.ends || la === pageEnd) break;
+    }
+    const block: Block = { addr: rip, bits: this.codeBits, insns, tailPage };
+    if (this.mem.isRam(pa)) this.code.put(pa, block);
+    return block;
+  }
+
+  /**
+   * Run up to `budget` instructions. Returns the number retired. Stops early on
+   * HLT, an unhandled exception, or `requestStop()`; `stopReason` says which.
+   */
+  run(budget: number): number {
+    const start = this.icount, end = start + budget;
+    this.stopReason = StopReason.NONE;
+    this.code.running = this;
+    while (this.icount < end && this.stopReason === StopReason.NONE) {
+      let block: Block;
+      try {
+        block = this.blockAt(this.rip);
+      } catch (e) {
+        this.exception(e);
+        continue;
+      }
+      const insns = block.insns;
+      const n = Math.min(insns.length, end - this.icount);
+      let k = 0;
+      try {
+        for (; k < n; k++) {
+          const i = insns[k]!;
+          this.rip = i.next;
+          i.exec(this, i);
+          this.icount++;
+          if (this.rip !== i.next || this.breakBlock) break;
+        }
+      } catch (e) {
+        if (e instanceof GuestFault && e.trap) this.icount++;
+        else this.rip = insns[k]!.addr;
+        this.exception(e);
+      }
+      this.breakBlock = false;
+    }
+    this.code.running = undefined;
+    return this.icount - start;
+  }
+
+  /** Run exactly one instruction (or deliver one fault). */
+  step(): number {
+    return this.run(1);
+  }
+
+  requestStop(reason: StopReason = StopReason.REQUEST): void {
+    this.stopReason = reason;
+    this.breakBlock = true;
+  }
+
+  private exception(e: unknown): void {
+    if (!(e instanceof GuestFault)) throw e;
+    if (e.vector === Vector.PF) this.cr2 = e.address;
+    if (this.onException?.(this, e)) return;
+    this.lastFault = e;
+    this.stopReason = StopReason.FAULT;
+  }
+
+  /** Set up flat 64-bit long mode at CPL 0 with the given page tables (for tests and loaders). */
+  enterLongMode(cr3: number): void {
+    this.cr3 = cr3;
+    this.cr4 |= Cr4.PAE;
+    this.efer |= Efer.LME | Efer.LMA | Efer.NXE | Efer.SCE;
+    this.cr0 |= Cr0.PE | Cr0.PG | Cr0.WP;
+    this.segSel[Seg.CS] = 0x08;
+    this.setCodeBits(64);
+    this.setCpl(0);
+    this.updatePaging();
+  }
+}

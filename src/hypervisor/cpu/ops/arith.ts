@@ -1,0 +1,166 @@
+/**
+ * Integer arithmetic: the ALU block 00-3F, group 1 (80/81/83), TEST, INC/DEC,
+ * NEG/NOT (SDM Vol. 2, "ADD" ... "XOR"; opcode map appendix A table A-2).
+ */
+import { ALU_NAMES, AluOp, alu, alu64, incdec } from '../alu.js';
+import type { Cpu } from '../cpu.js';
+import type { RowSpec, OpcodeTable } from '../decode/table.js';
+import type { Exec, Insn } from '../insn.js';
+import { getE, getG, prepareReg, prepareRm, putE, putG, sizeMask, type Getter, type Setter } from '../operands.js';
+
+const bits = (size: number): number => size * 8;
+
+/** `E op= src` (or CMP/TEST, which only set flags), for any width; `src` is G or an immediate. */
+function aluToE(op: number, i: Insn, src: Getter | 'imm'): Exec {
+  const size = i.opsize;
+  prepareRm(i, size);
+  if (src !== 'imm') prepareReg(i, size);
+  const compare = op === AluOp.CMP;
+  if (size === 8) {
+    const get = getE(i, 8);
+    if (i.ea !== null) {
+      return (c, i) => {
+        const a = i.ea!(c, i);
+        const lo = c.mmu.read64(a), hi = c.mmu.hi;
+        let blo: number, bhi: number;
+        if (src === 'imm') { blo = i.imm; bhi = i.immHi; } else { blo = src(c, i); bhi = c.vhi; }
+        const r = alu64(c, op, lo, hi, blo, bhi);
+        if (!compare) c.mmu.write64(a, r, c.vhi);
+      };
+    }
+    return (c, i) => {
+      const lo = get(c, i), hi = c.vhi;
+      let blo: number, bhi: number;
+      if (src === 'imm') { blo = i.imm; bhi = i.immHi; } else { blo = src(c, i); bhi = c.vhi; }
+      const r = alu64(c, op, lo, hi, blo, bhi);
+      if (!compare) { c.lo[i.rm] = r; c.hi[i.rm] = c.vhi; }
+    };
+  }
+  const b = bits(size), mask = sizeMask(size);
+  if (i.ea !== null) {
+    const rd = size === 1 ? (c: Cpu, a: number) => c.mmu.read8(a) : size === 2 ? (c: Cpu, a: number) => c.mmu.read16(a) : (c: Cpu, a: number) => c.mmu.read32(a);
+    const wr = size === 1 ? (c: Cpu, a: number, v: number) => c.mmu.write8(a, v) : size === 2 ? (c: Cpu, a: number, v: number) => c.mmu.write16(a, v) : (c: Cpu, a: number, v: number) => c.mmu.write32(a, v);
+    return (c, i) => {
+      const a = i.ea!(c, i);
+      const r = alu(c, op, b, rd(c, a), src === 'imm' ? i.imm & mask : src(c, i));
+      if (!compare) wr(c, a, r);
+    };
+  }
+  const get = getE(i, size), put = putE(i, size);
+  return (c, i) => {
+    const r = alu(c, op, b, get(c, i), src === 'imm' ? i.imm & mask : src(c, i));
+    if (!compare) put(c, i, r, 0);
+  };
+}
+
+/** `G op= E`. */
+function aluToG(op: number, i: Insn): Exec {
+  const size = i.opsize;
+  prepareRm(i, size);
+  prepareReg(i, size);
+  const getRm = getE(i, size), getReg = getG(size), put = putG(size);
+  const compare = op === AluOp.CMP;
+  if (size === 8) {
+    return (c, i) => {
+      const blo = getRm(c, i), bhi = c.vhi;
+      const r = alu64(c, op, c.lo[i.reg]!, c.hi[i.reg]!, blo, bhi);
+      if (!compare) { c.lo[i.reg] = r; c.hi[i.reg] = c.vhi; }
+    };
+  }
+  const b = bits(size);
+  return (c, i) => {
+    const r = alu(c, op, b, getReg(c, i), getRm(c, i));
+    if (!compare) put(c, i, r, 0);
+  };
+}
+
+/** `AL/eAX op= imm`: the accumulator forms 04, 05, 0C, 0D, ... */
+function aluToAcc(op: number, i: Insn): Exec {
+  i.rm = 0; // the accumulator, as an r/m register
+  i.ea = null;
+  return aluToE(op, i, 'imm');
+}
+
+const logicTest = (i: Insn, src: Getter | 'imm'): Exec => {
+  // TEST is AND without the write-back.
+  const size = i.opsize;
+  prepareRm(i, size);
+  if (src !== 'imm') prepareReg(i, size);
+  const get = getE(i, size);
+  if (size === 8) {
+    return (c, i) => {
+      const lo = get(c, i), hi = c.vhi;
+      if (src === 'imm') alu64(c, AluOp.AND, lo, hi, i.imm, i.immHi);
+      else { const blo = src(c, i); alu64(c, AluOp.AND, lo, hi, blo, c.vhi); }
+    };
+  }
+  const b = bits(size), mask = sizeMask(size);
+  return (c, i) => { alu(c, AluOp.AND, b, get(c, i), src === 'imm' ? i.imm & mask : src(c, i)); };
+};
+
+function unary(kind: 'inc' | 'dec' | 'neg' | 'not', i: Insn): Exec {
+  const size = i.opsize;
+  prepareRm(i, size);
+  const get = getE(i, size), put: Setter = putE(i, size);
+  const b = bits(size), mask = sizeMask(size);
+  const mem = i.ea !== null;
+  // For memory operands, compute the address once so the read and write agree.
+  const run = (c: Cpu, i: Insn, f: (lo: number, hi: number) => number): void => {
+    if (mem) {
+      const a = i.ea!(c, i);
+      let lo: number, hi = 0;
+      switch (size) {
+        case 1: lo = c.mmu.read8(a); break;
+        case 2: lo = c.mmu.read16(a); break;
+        case 4: lo = c.mmu.read32(a); break;
+        default: lo = c.mmu.read64(a); hi = c.mmu.hi;
+      }
+      const r = f(lo, hi);
+      switch (size) {
+        case 1: c.mmu.write8(a, r); break;
+        case 2: c.mmu.write16(a, r); break;
+        case 4: c.mmu.write32(a, r); break;
+        default: c.mmu.write64(a, r, c.vhi);
+      }
+    } else {
+      const lo = get(c, i);
+      const r = f(lo, c.vhi);
+      put(c, i, r, c.vhi);
+    }
+  };
+  switch (kind) {
+    case 'inc': case 'dec': {
+      const dec = kind === 'dec';
+      return (c, i) => run(c, i, (lo, hi) => incdec(c, dec, b, lo, hi));
+    }
+    case 'neg':
+      return (c, i) => run(c, i, (lo, hi) => (size === 8 ? alu64(c, AluOp.SUB, 0, 0, lo, hi) : alu(c, AluOp.SUB, b, 0, lo)));
+    default:
+      return (c, i) => run(c, i, (lo, hi) => { c.vhi = ~hi; return ~lo & mask; });
+  }
+}
+
+// Group members, shared with the group tables in groups.ts.
+export const GROUP1: RowSpec[] = ALU_NAMES.map((m, op) => ({ m, o: 'Ev,Iz', lockable: op !== AluOp.CMP, compile: (i: Insn) => aluToE(op, i, 'imm') }));
+export const group1 = (o: string): RowSpec[] => GROUP1.map((r) => ({ ...r, o }));
+export const TEST_EI = (o: string): RowSpec => ({ m: 'TEST', o, compile: (i) => logicTest(i, 'imm') });
+export const NOT = (o: string): RowSpec => ({ m: 'NOT', o, lockable: true, compile: (i) => unary('not', i) });
+export const NEG = (o: string): RowSpec => ({ m: 'NEG', o, lockable: true, compile: (i) => unary('neg', i) });
+export const INC = (o: string): RowSpec => ({ m: 'INC', o, lockable: true, compile: (i) => unary('inc', i) });
+export const DEC = (o: string): RowSpec => ({ m: 'DEC', o, lockable: true, compile: (i) => unary('dec', i) });
+
+export function register(t: OpcodeTable): void {
+  for (let op = 0; op < 8; op++) {
+    const m = ALU_NAMES[op]!, base = op << 3, lockable = op !== AluOp.CMP;
+    t.one(base + 0, { m, o: 'Eb,Gb', lockable, compile: (i) => aluToE(op, i, getG(1)) });
+    t.one(base + 1, { m, o: 'Ev,Gv', lockable, compile: (i) => aluToE(op, i, getG(i.opsize)) });
+    t.one(base + 2, { m, o: 'Gb,Eb', compile: (i) => aluToG(op, i) });
+    t.one(base + 3, { m, o: 'Gv,Ev', compile: (i) => aluToG(op, i) });
+    t.one(base + 4, { m, o: 'AL,Ib', compile: (i) => aluToAcc(op, i) });
+    t.one(base + 5, { m, o: 'rAX,Iz', compile: (i) => aluToAcc(op, i) });
+  }
+  t.one(0x84, { m: 'TEST', o: 'Eb,Gb', compile: (i) => logicTest(i, getG(1)) });
+  t.one(0x85, { m: 'TEST', o: 'Ev,Gv', compile: (i) => logicTest(i, getG(i.opsize)) });
+  t.one(0xa8, { m: 'TEST', o: 'AL,Ib', compile: (i) => { i.rm = 0; i.ea = null; return logicTest(i, 'imm'); } });
+  t.one(0xa9, { m: 'TEST', o: 'rAX,Iz', compile: (i) => { i.rm = 0; i.ea = null; return logicTest(i, 'imm'); } });
+}

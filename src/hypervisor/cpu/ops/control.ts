@@ -1,0 +1,129 @@
+/**
+ * Near control transfer: Jcc, JMP, CALL, RET, LOOPcc, JrCXZ (SDM Vol. 2,
+ * "Jcc", "JMP", "CALL", "RET", "LOOP/LOOPcc", "JrCXZ"). In 64-bit mode the
+ * operand size of near branches is forced to 64 bits, and a non-canonical
+ * target raises #GP(0) at the branch itself.
+ */
+import type { Cpu } from '../cpu.js';
+import { CANON } from '../decode/ea.js';
+import type { OpcodeTable, RowSpec } from '../decode/table.js';
+import { GuestFault, Vector } from '../fault.js';
+import { testCondition } from '../flags.js';
+import type { Exec, Insn } from '../insn.js';
+import { getE, prepareRm } from '../operands.js';
+import { Reg, TWO32 } from '../regs.js';
+import { adjustRsp, peekStack64, push64 } from '../stack.js';
+
+function checkTarget(t: number): number {
+  if (t < -CANON || t >= CANON) throw new GuestFault(Vector.GP, 0);
+  return t;
+}
+
+/** The relative target is a constant of the decoded instruction. */
+const relTarget = (i: Insn): number => i.next + i.imm;
+
+function jcc(i: Insn): Exec {
+  const cc = i.opcode & 15, target = relTarget(i);
+  return (c) => { if (testCondition(c, cc)) c.rip = checkTarget(target); };
+}
+
+function jmpRel(i: Insn): Exec {
+  const target = relTarget(i);
+  return (c) => { c.rip = checkTarget(target); };
+}
+
+function callRel(i: Insn): Exec {
+  const target = relTarget(i), ret = i.next;
+  const retLo = ret | 0, retHi = Math.floor(ret / TWO32) | 0;
+  return (c) => {
+    checkTarget(target);
+    push64(c, retLo, retHi);
+    c.rip = target;
+  };
+}
+
+/** Read an indirect 64-bit target from the r/m operand. */
+function indirect(i: Insn): (c: Cpu, i: Insn) => number {
+  prepareRm(i, 8);
+  const get = getE(i, 8);
+  return (c, i) => { const lo = get(c, i); return checkTarget(c.vhi * TWO32 + (lo >>> 0)); };
+}
+
+function jmpInd(i: Insn): Exec {
+  const target = indirect(i);
+  return (c, i) => { c.rip = target(c, i); };
+}
+
+function callInd(i: Insn): Exec {
+  const target = indirect(i), ret = i.next;
+  const retLo = ret | 0, retHi = Math.floor(ret / TWO32) | 0;
+  return (c, i) => {
+    const t = target(c, i);
+    push64(c, retLo, retHi);
+    c.rip = t;
+  };
+}
+
+function ret(i: Insn): Exec {
+  const release = i.opcode === 0xc2 ? i.imm : 0;
+  return (c) => {
+    const lo = peekStack64(c, 0);
+    const t = checkTarget(c.vhi * TWO32 + (lo >>> 0));
+    adjustRsp(c, 8 + release);
+    c.rip = t;
+  };
+}
+
+/** The count register at the address size: RCX, ECX or CX. */
+function counter(i: Insn): { dec: (c: Cpu) => boolean; zero: (c: Cpu) => boolean } {
+  const r = Reg.RCX;
+  if (i.adsize === 8) {
+    return {
+      dec: (c) => {
+        const lo = c.lo[r]!;
+        c.lo[r] = lo - 1;
+        if (lo === 0) c.hi[r] = c.hi[r]! - 1;
+        return (c.lo[r]! | c.hi[r]!) !== 0;
+      },
+      zero: (c) => (c.lo[r]! | c.hi[r]!) === 0,
+    };
+  }
+  if (i.adsize === 4) return { dec: (c) => { c.lo[r] = c.lo[r]! - 1; c.hi[r] = 0; return c.lo[r] !== 0; }, zero: (c) => c.lo[r] === 0 };
+  return {
+    dec: (c) => { const v = (c.lo[r]! - 1) & 0xffff; c.lo[r] = (c.lo[r]! & ~0xffff) | v; return v !== 0; },
+    zero: (c) => (c.lo[r]! & 0xffff) === 0,
+  };
+}
+
+function loop(i: Insn): Exec {
+  const target = relTarget(i), { dec } = counter(i);
+  switch (i.opcode) {
+    case 0xe0: return (c) => { if (dec(c) && !testCondition(c, 4)) c.rip = checkTarget(target); }; // LOOPNE
+    case 0xe1: return (c) => { if (dec(c) && testCondition(c, 4)) c.rip = checkTarget(target); };  // LOOPE
+    default: return (c) => { if (dec(c)) c.rip = checkTarget(target); };
+  }
+}
+
+function jrcxz(i: Insn): Exec {
+  const target = relTarget(i), { zero } = counter(i);
+  return (c) => { if (zero(c)) c.rip = checkTarget(target); };
+}
+
+export const CALL_EV: RowSpec = { m: 'CALL', o: 'Ev', f64: true, ends: true, compile: callInd };
+export const JMP_EV: RowSpec = { m: 'JMP', o: 'Ev', f64: true, ends: true, compile: jmpInd };
+
+export function register(t: OpcodeTable): void {
+  for (let cc = 0; cc < 16; cc++) {
+    t.one(0x70 + cc, { m: 'Jcc', o: 'Jb', f64: true, compile: jcc });
+    t.two(0x80 + cc, { m: 'Jcc', o: 'Jz', f64: true, compile: jcc });
+  }
+  t.one(0xeb, { m: 'JMP', o: 'Jb', f64: true, ends: true, compile: jmpRel });
+  t.one(0xe9, { m: 'JMP', o: 'Jz', f64: true, ends: true, compile: jmpRel });
+  t.one(0xe8, { m: 'CALL', o: 'Jz', f64: true, ends: true, compile: callRel });
+  t.one(0xc3, { m: 'RET', o: '', f64: true, ends: true, compile: ret });
+  t.one(0xc2, { m: 'RET', o: 'Iw', f64: true, ends: true, compile: ret });
+  t.one(0xe0, { m: 'LOOPNE', o: 'Jb', f64: true, compile: loop });
+  t.one(0xe1, { m: 'LOOPE', o: 'Jb', f64: true, compile: loop });
+  t.one(0xe2, { m: 'LOOP', o: 'Jb', f64: true, compile: loop });
+  t.one(0xe3, { m: 'JrCXZ', o: 'Jb', f64: true, compile: jrcxz });
+}

@@ -1,0 +1,341 @@
+/**
+ * Linear-address access for one vCPU: translation through the 4-level page
+ * walk (SDM Vol. 3A §4.5), a software TLB, permission checks (§4.6), and
+ * #PF with the architectural error code and CR2 (§4.7).
+ *
+ * Linear addresses are JS numbers in canonical signed form: 0xffffffff80000000
+ * is -0x80000000. Every canonical address is exact in a double, and the page
+ * base is `la - (la & 0xfff)` on both halves of the address space. Callers (the
+ * CPU's effective-address code) check canonicality; this layer assumes it.
+ *
+ * Values wider than 32 bits travel as two halves: `read64` returns the low half
+ * and leaves the high half in `hi`.
+ */
+import { GuestFault, Vector } from '../cpu/fault.js';
+import { PhysicalMemory } from './physical.js';
+import { Access, MAXPHYADDR, PAGE_MASK, PAGE_SHIFT, Perm, PfErr, Pte } from './paging-bits.js';
+import { Tlb, TLB_MASK } from './tlb.js';
+
+/** How linear addresses become physical ones; set from CR0/CR4/EFER by the CPU. */
+export const PagingMode = { NONE: 0, LONG4: 4 } as const;
+export type PagingMode = (typeof PagingMode)[keyof typeof PagingMode];
+
+/** Bits 51:MAXPHYADDR of an entry's high half must be zero. */
+const RSVD_HI = (0x000fffff & ~((1 << (MAXPHYADDR - 32)) - 1)) >>> 0;
+const ADDR_HI = (1 << (MAXPHYADDR - 32)) - 1;
+const TWO32 = 4294967296;
+
+/** The result of a walk, in fields rather than an object to keep the hot path allocation-free. */
+interface Walk { pa: number; perm: number }
+
+export class Mmu {
+  readonly tlb = new Tlb();
+  mode: PagingMode = PagingMode.NONE;
+  /** CR3 page-table base (physical). */
+  cr3 = 0;
+  /** CR0.WP: supervisor writes honour read-only pages. */
+  wp = false;
+  /** EFER.NXE: bit 63 is XD rather than reserved. */
+  nxe = false;
+  /** The Perm bit each access kind needs at the current privilege level. */
+  needR: number = Perm.SR;
+  needW: number = Perm.SW;
+  needX: number = Perm.SX;
+  user = false;
+  /** High half of the last 64-bit read. */
+  hi = 0;
+
+  private readonly walkOut: Walk = { pa: 0, perm: 0 };
+
+  constructor(readonly mem: PhysicalMemory) {}
+
+  /** Reconfigure after CR0/CR3/CR4/EFER or CPL changes. Any change flushes the TLB. */
+  configure(mode: PagingMode, cr3: number, wp: boolean, nxe: boolean): void {
+    this.mode = mode;
+    this.cr3 = cr3;
+    this.wp = wp;
+    this.nxe = nxe;
+    this.tlb.flushAll();
+  }
+
+  setUser(user: boolean): void {
+    this.user = user;
+    this.needR = user ? Perm.UR : Perm.SR;
+    this.needW = user ? Perm.UW : Perm.SW;
+    this.needX = user ? Perm.UX : Perm.SX;
+  }
+
+  // ---- hot paths -------------------------------------------------------------
+
+  read8(la: number): number {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needR) !== 0) return this.mem.bytes[t.phys[i]! + off]!;
+    return this.slowRead(la, 1, this.needR, Access.READ);
+  }
+
+  read16(la: number): number {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needR) !== 0 && off <= 4094) return this.mem.view.getUint16(t.phys[i]! + off, true);
+    return this.slowRead(la, 2, this.needR, Access.READ);
+  }
+
+  read32(la: number): number {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needR) !== 0 && off <= 4092) return this.mem.view.getInt32(t.phys[i]! + off, true);
+    return this.slowRead(la, 4, this.needR, Access.READ);
+  }
+
+  read64(la: number): number {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needR) !== 0 && off <= 4088) {
+      const pa = t.phys[i]! + off, v = this.mem.view;
+      this.hi = v.getInt32(pa + 4, true);
+      return v.getInt32(pa, true);
+    }
+    return this.slowRead(la, 8, this.needR, Access.READ);
+  }
+
+  write8(la: number, val: number): void {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needW) !== 0) {
+      const pa = t.phys[i]! + off;
+      if (this.mem.codePages[pa >>> PAGE_SHIFT]) this.mem.noteWrite(pa, 1);
+      this.mem.bytes[pa] = val;
+      return;
+    }
+    this.slowWrite(la, 1, val, 0);
+  }
+
+  write16(la: number, val: number): void {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needW) !== 0 && off <= 4094) {
+      const pa = t.phys[i]! + off;
+      if (this.mem.codePages[pa >>> PAGE_SHIFT]) this.mem.noteWrite(pa, 2);
+      this.mem.view.setUint16(pa, val, true);
+      return;
+    }
+    this.slowWrite(la, 2, val, 0);
+  }
+
+  write32(la: number, val: number): void {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needW) !== 0 && off <= 4092) {
+      const pa = t.phys[i]! + off;
+      if (this.mem.codePages[pa >>> PAGE_SHIFT]) this.mem.noteWrite(pa, 4);
+      this.mem.view.setInt32(pa, val, true);
+      return;
+    }
+    this.slowWrite(la, 4, val, 0);
+  }
+
+  write64(la: number, lo: number, hi: number): void {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needW) !== 0 && off <= 4088) {
+      const pa = t.phys[i]! + off;
+      if (this.mem.codePages[pa >>> PAGE_SHIFT]) this.mem.noteWrite(pa, 8);
+      this.mem.view.setInt32(pa, lo, true);
+      this.mem.view.setInt32(pa + 4, hi, true);
+      return;
+    }
+    this.slowWrite(la, 8, lo, hi);
+  }
+
+  /** Physical address of an instruction byte, checked for execute permission. */
+  fetchPa(la: number): number {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needX) !== 0) return t.phys[i]! + off;
+    return this.translate(la, Access.EXEC, this.user);
+  }
+
+  // ---- slow paths --------------------------------------------------------------
+
+  private slowRead(la: number, size: number, _need: number, access: Access): number {
+    const off = la & PAGE_MASK;
+    if (off + size > 4096) return this.splitRead(la, size);
+    const pa = this.translate(la, access, this.user);
+    return this.physRead(pa, size);
+  }
+
+  /** An access that straddles two pages: both are translated before any byte moves. */
+  private splitRead(la: number, size: number): number {
+    const first = 4096 - (la & PAGE_MASK);
+    const pa0 = this.translate(la, Access.READ, this.user);
+    const pa1 = this.translate(la + first, Access.READ, this.user);
+    let lo = 0, hi = 0;
+    for (let k = size - 1; k >= 0; k--) {
+      const b = this.physRead(k < first ? pa0 + k : pa1 + (k - first), 1);
+      if (k >= 4) hi = (hi << 8) | b; else lo = (lo << 8) | b;
+    }
+    this.hi = hi;
+    return size === 2 ? lo & 0xffff : lo | 0;
+  }
+
+  private slowWrite(la: number, size: number, lo: number, hi: number): void {
+    const first = 4096 - (la & PAGE_MASK);
+    if (first >= size) {
+      this.physWrite(this.translate(la, Access.WRITE, this.user), size, lo, hi);
+      return;
+    }
+    const pa0 = this.translate(la, Access.WRITE, this.user);
+    const pa1 = this.translate(la + first, Access.WRITE, this.user);
+    for (let k = 0; k < size; k++) {
+      const b = (k < 4 ? lo >>> (8 * k) : hi >>> (8 * (k - 4))) & 0xff;
+      this.physWrite(k < first ? pa0 + k : pa1 + (k - first), 1, b, 0);
+    }
+  }
+
+  /** Read guest-physical memory, routing non-RAM addresses to MMIO (unclaimed reads give all ones). */
+  physRead(pa: number, size: number): number {
+    const m = this.mem;
+    if (m.isRam(pa, size)) {
+      switch (size) {
+        case 1: return m.bytes[pa]!;
+        case 2: return m.view.getUint16(pa, true);
+        case 4: return m.view.getInt32(pa, true);
+        default: this.hi = m.view.getInt32(pa + 4, true); return m.view.getInt32(pa, true);
+      }
+    }
+    const v = m.mmio?.mmioRead(pa, size);
+    if (v !== undefined) return v;
+    this.hi = -1;
+    return size === 1 ? 0xff : size === 2 ? 0xffff : -1;
+  }
+
+  physWrite(pa: number, size: number, lo: number, hi: number): void {
+    const m = this.mem;
+    if (m.isRam(pa, size)) {
+      m.noteWrite(pa, size);
+      switch (size) {
+        case 1: m.bytes[pa] = lo; return;
+        case 2: m.view.setUint16(pa, lo, true); return;
+        case 4: m.view.setInt32(pa, lo, true); return;
+        default: m.view.setInt32(pa, lo, true); m.view.setInt32(pa + 4, hi, true); return;
+      }
+    }
+    if (size === 8) {
+      m.mmio?.mmioWrite(pa, 4, lo);
+      m.mmio?.mmioWrite(pa + 4, 4, hi);
+    } else {
+      m.mmio?.mmioWrite(pa, size, lo);
+    }
+  }
+
+  /**
+   * Translate for an access, setting A/D bits and filling the TLB; throws #PF.
+   * `user` is the privilege of the access: implicit supervisor accesses (GDT,
+   * IDT, TSS) pass false whatever the CPL.
+   */
+  translate(la: number, access: Access, user: boolean): number {
+    const off = la & PAGE_MASK;
+    if (this.mode === PagingMode.NONE) {
+      const pa = la >>> 0;
+      if (this.mem.isRam(pa - off, 4096)) this.tlb.fill(la, pa, Perm.SR | Perm.SW | Perm.SX | Perm.UR | Perm.UW | Perm.UX);
+      return pa;
+    }
+    const err = this.walk(la, access, user, true, this.cr3);
+    if (err !== 0) throw new GuestFault(Vector.PF, err, la);
+    const w = this.walkOut;
+    if (this.mem.isRam(w.pa - (w.pa & PAGE_MASK), 4096)) this.tlb.fill(la, w.pa, w.perm);
+    return w.pa;
+  }
+
+  /**
+   * The 4-level walk (SDM Vol. 3A §4.5.4). Returns 0 and fills `walkOut`, or a
+   * #PF error code. With `commit` false it is a pure read: no A/D updates and
+   * no permission check (the debugger's view of the page tables).
+   */
+  private walk(la: number, access: Access, user: boolean, commit: boolean, cr3: number): number {
+    const m = this.mem;
+    const write = access === Access.WRITE, exec = access === Access.EXEC;
+    const errBase = (write ? PfErr.W : 0) | (user ? PfErr.U : 0) | (exec && this.nxe ? PfErr.I : 0);
+    let table = cr3 - (cr3 & PAGE_MASK);
+    let rw = 1, us = 1, xd = 0;
+    let pageBits = 39;
+    for (let level = 4; level >= 1; level--) {
+      const idx = Math.floor(la / 2 ** pageBits) & 511;
+      const ea = table + idx * 8;
+      if (!m.isRam(ea, 8)) return errBase;
+      const lo = m.view.getInt32(ea, true), hi = m.view.getInt32(ea + 4, true);
+      if ((lo & Pte.P) === 0) return errBase;
+      const large = (lo & Pte.PS) !== 0 && level <= 3;
+      let rsvd = (hi & RSVD_HI) !== 0 || (!this.nxe && hi < 0);
+      if (level === 4 && (lo & Pte.PS)) rsvd = true;
+      if (large && level === 3 && (lo & 0x3fffe000)) rsvd = true;   // bits 29:13
+      if (large && level === 2 && (lo & 0x001fe000)) rsvd = true;   // bits 20:13
+      if (rsvd) return errBase | PfErr.P | PfErr.RSVD;
+      rw &= (lo >> 1) & 1;
+      us &= (lo >> 2) & 1;
+      if (this.nxe && hi < 0) xd = 1;
+      const leaf = level === 1 || large;
+      if (commit) {
+        let upd = lo | Pte.A;
+        if (leaf && write && this.permits(rw, us, xd, access, user)) upd |= Pte.D;
+        if (upd !== lo) m.write32(ea, upd);
+      }
+      const base = (hi & ADDR_HI) * TWO32 + ((lo & ~PAGE_MASK) >>> 0);
+      if (leaf) {
+        const size = 2 ** pageBits;
+        const frame = base - (base % size);
+        const pa = frame + (((la % size) + size) % size);
+        if (commit && !this.permits(rw, us, xd, access, user)) return errBase | PfErr.P;
+        const dirty = (lo & Pte.D) !== 0 || (commit && write);
+        let perm: number = Perm.SR | (xd ? 0 : Perm.SX);
+        if (dirty && (rw || !this.wp)) perm |= Perm.SW;
+        if (us) perm |= Perm.UR | (xd ? 0 : Perm.UX) | (dirty && rw ? Perm.UW : 0);
+        if (large) perm |= Perm.LARGE;
+        this.walkOut.pa = pa;
+        this.walkOut.perm = perm;
+        return 0;
+      }
+      table = base;
+      pageBits -= 9;
+    }
+    return errBase; // unreachable: level 1 is always a leaf
+  }
+
+  /** SDM Vol. 3A §4.6.1: the access rights for a translation. */
+  private permits(rw: number, us: number, xd: number, access: Access, user: boolean): boolean {
+    if (access === Access.EXEC) return !xd && (!user || us !== 0);
+    if (user) return us !== 0 && (access === Access.READ || rw !== 0);
+    return access === Access.READ || rw !== 0 || !this.wp;
+  }
+
+  // ---- debugger view ------------------------------------------------------------
+
+  /**
+   * Translate without side effects: no A/D bits, no TLB fill, no fault.
+   * Returns the physical address or -1 when unmapped. `cr3` defaults to the
+   * current one; pass another to look into a different address space.
+   */
+  peekTranslate(la: number, cr3 = this.cr3): number {
+    if (this.mode === PagingMode.NONE) return la >>> 0;
+    return this.walk(la, Access.READ, false, false, cr3) === 0 ? this.walkOut.pa : -1;
+  }
+
+  /** Read linear memory for a debugger; undefined where any byte is unmapped or not RAM. */
+  peek(la: number, len: number, cr3 = this.cr3): Uint8Array | undefined {
+    const out = new Uint8Array(len);
+    for (let done = 0; done < len;) {
+      const pa = this.peekTranslate(la + done, cr3);
+      const chunk = Math.min(len - done, 4096 - ((la + done) & PAGE_MASK));
+      if (pa < 0 || !this.mem.isRam(pa, chunk)) return undefined;
+      out.set(this.mem.bytes.subarray(pa, pa + chunk), done);
+      done += chunk;
+    }
+    return out;
+  }
+
+  /** Write linear memory for a debugger, ignoring page protections; false if unmapped. */
+  poke(la: number, data: Uint8Array, cr3 = this.cr3): boolean {
+    const pas: number[] = [];
+    for (let done = 0; done < data.length;) {
+      const pa = this.peekTranslate(la + done, cr3);
+      const chunk = Math.min(data.length - done, 4096 - ((la + done) & PAGE_MASK));
+      if (pa < 0 || !this.mem.isRam(pa, chunk)) return false;
+      pas.push(pa, chunk, done);
+      done += chunk;
+    }
+    for (let k = 0; k < pas.length; k += 3) this.mem.writeBytes(pas[k]!, data.subarray(pas[k + 2]!, pas[k + 2]! + pas[k + 1]!));
+    return true;
+  }
+}
