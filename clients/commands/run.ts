@@ -1,0 +1,77 @@
+/** `tsvmi run`: boot a kernel and mirror its serial console. */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { LoaderError } from '../../src/hypervisor/vm/errors.js';
+import { Vm, vectorName } from '../../src/hypervisor/vm/vm.js';
+
+export const RUN_USAGE = `usage: tsvmi run KERNEL.elf [options]
+
+Boot KERNEL.elf and print its serial console (COM1) on stdout.
+
+options:
+  --mem MiB              guest RAM in MiB (default 64)
+  --vendor intel|amd     CPU personality reported by CPUID (default intel)
+  --max-instructions N   stop after N retired instructions
+  --json                 print the outcome as JSON on stderr at the end
+  -h, --help             show this help
+
+exit status:
+  the guest's isa-debug-exit status ((value << 1) | 1) when it writes port 0xf4;
+  0 when the guest halts; 2 on usage errors; 3 when the guest takes an exception
+  it cannot handle; 4 when --max-instructions is reached; 1 on other errors.`;
+
+export async function runCommand(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args, allowPositionals: true,
+      options: {
+        mem: { type: 'string' }, vendor: { type: 'string' }, 'max-instructions': { type: 'string' },
+        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    console.error(`tsvmi run: ${(e as Error).message}\n${RUN_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) { console.log(RUN_USAGE); return 0; }
+  if (positionals.length !== 1) { console.error(`tsvmi run: expected one kernel file\n${RUN_USAGE}`); return 2; }
+  const vendor = values.vendor ?? 'intel';
+  if (vendor !== 'intel' && vendor !== 'amd') { console.error(`tsvmi run: --vendor must be intel or amd, not '${vendor}'`); return 2; }
+  const mem = values.mem === undefined ? 64 : Number(values.mem);
+  const max = values['max-instructions'] === undefined ? Infinity : Number(values['max-instructions']);
+  if (!Number.isInteger(mem) || mem < 2) { console.error(`tsvmi run: --mem must be a whole number of MiB (>= 2)`); return 2; }
+  if (!(max > 0)) { console.error(`tsvmi run: --max-instructions must be a positive number`); return 2; }
+
+  const path = positionals[0]!;
+  let image: Uint8Array;
+  try {
+    image = readFileSync(path);
+  } catch (e) {
+    console.error(`tsvmi run: cannot read kernel '${path}': ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    return 1;
+  }
+  const out: number[] = [];
+  const flush = (): void => { if (out.length) { process.stdout.write(Uint8Array.from(out)); out.length = 0; } };
+  const vm = new Vm({ memMiB: mem, vendor, serialOut: (b) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); } });
+  try {
+    vm.load(image);
+  } catch (e) {
+    if (e instanceof LoaderError) { console.error(`tsvmi run: ${path}: ${e.message}`); return 1; }
+    throw e;
+  }
+  const started = process.hrtime.bigint();
+  const outcome = await vm.run(max);
+  flush();
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (values.json) console.error(JSON.stringify({ ...outcome, seconds }));
+  switch (outcome.kind) {
+    case 'exit': return outcome.status;
+    case 'halt': console.error(`tsvmi: guest halted after ${outcome.instructions} instructions`); return 0;
+    case 'limit': console.error(`tsvmi: stopped at the ${outcome.instructions}-instruction limit`); return 4;
+    case 'fault':
+      console.error(`tsvmi: guest took ${vectorName(outcome.vector)} (error code ${outcome.errorCode}) at rip=0x${outcome.rip.toString(16)} with no handler\n${outcome.registers}`);
+      return 3;
+  }
+}

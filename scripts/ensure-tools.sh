@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install the system tools the build and the tests need, when they are missing.
+# CI runs as root on a clean Debian machine; developers without root get a clear message.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have gcc || need+=(gcc)
+have make || need+=(make)
+{ have as && have objcopy && have nm && have objdump; } || need+=(binutils)
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "ensure-tools: installing ${need[*]}" >&2
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "ensure-tools: missing ${need[*]} and not root; install them with: sudo apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi

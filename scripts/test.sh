@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: tools, build, lint and layering rules, guests, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+step "tools";  bash scripts/ensure-tools.sh
+step "build";  npx tsc -b
+step "lint";   npx eslint . && npx depcruise --config .dependency-cruiser.cjs src clients
+step "guests"; make -s -C guests -j2
+step "tests";  npx mocha "$@"
