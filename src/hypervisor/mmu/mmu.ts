@@ -24,6 +24,8 @@ export type PagingMode = (typeof PagingMode)[keyof typeof PagingMode];
 const RSVD_HI = (0x000fffff & ~((1 << (MAXPHYADDR - 32)) - 1)) >>> 0;
 const ADDR_HI = (1 << (MAXPHYADDR - 32)) - 1;
 const TWO32 = 4294967296;
+/** A walk's success value: error codes are small non-negative numbers, 0 included. */
+const WALK_OK = -1;
 
 /** The result of a walk, in fields rather than an object to keep the hot path allocation-free. */
 interface Walk { pa: number; perm: number }
@@ -233,15 +235,15 @@ export class Mmu {
       return pa;
     }
     const err = this.walk(la, access, user, true, this.cr3);
-    if (err !== 0) throw new GuestFault(Vector.PF, err, la);
+    if (err !== WALK_OK) throw new GuestFault(Vector.PF, err, la);
     const w = this.walkOut;
     if (this.mem.isRam(w.pa - (w.pa & PAGE_MASK), 4096)) this.tlb.fill(la, w.pa, w.perm);
     return w.pa;
   }
 
   /**
-   * The 4-level walk (SDM Vol. 3A §4.5.4). Returns 0 and fills `walkOut`, or a
-   * #PF error code. With `commit` false it is a pure read: no A/D updates and
+   * The 4-level walk (SDM Vol. 3A §4.5.4). Returns WALK_OK and fills `walkOut`,
+   * or a #PF error code (which may be 0). With `commit` false it is a pure read: no A/D updates and
    * no permission check (the debugger's view of the page tables).
    */
   private walk(la: number, access: Access, user: boolean, commit: boolean, cr3: number): number {
@@ -285,7 +287,7 @@ export class Mmu {
         if (large) perm |= Perm.LARGE;
         this.walkOut.pa = pa;
         this.walkOut.perm = perm;
-        return 0;
+        return WALK_OK;
       }
       table = base;
       pageBits -= 9;
@@ -309,7 +311,7 @@ export class Mmu {
    */
   peekTranslate(la: number, cr3 = this.cr3): number {
     if (this.mode === PagingMode.NONE) return la >>> 0;
-    return this.walk(la, Access.READ, false, false, cr3) === 0 ? this.walkOut.pa : -1;
+    return this.walk(la, Access.READ, false, false, cr3) === WALK_OK ? this.walkOut.pa : -1;
   }
 
   /** Read linear memory for a debugger; undefined where any byte is unmapped or not RAM. */

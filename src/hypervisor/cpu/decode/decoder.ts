@@ -107,6 +107,7 @@ export class Decoder {
         if (!sub) ud();
         r = sub;
       }
+      if (r.forceReg) i.mod = 3;
       if (i.mod !== 3) this.memoryOperand(i, long);
       else if (r.memOnly) ud();
     }

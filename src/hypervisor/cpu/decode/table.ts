@@ -37,6 +37,8 @@ export interface RowSpec {
   lockable?: boolean;
   /** Ends a decoded block: unconditional control transfer, HLT, or a mode change. */
   ends?: boolean;
+  /** ModRM always names a register, whatever its mod bits (MOV to/from CRn/DRn, SDM Vol. 2 "MOV—Move to/from Control Registers"). */
+  forceReg?: boolean;
 }
 
 export interface Row extends RowSpec {

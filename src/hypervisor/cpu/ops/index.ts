@@ -4,6 +4,7 @@ import * as arith from './arith.js';
 import * as atomic from './atomic.js';
 import * as bits from './bits.js';
 import * as control from './control.js';
+import * as controlRegs from './control-regs.js';
 import * as groups from './groups.js';
 import * as mov from './mov.js';
 import * as muldiv from './muldiv.js';
@@ -12,7 +13,7 @@ import * as stackops from './stackops.js';
 import * as string from './string.js';
 import * as system from './system.js';
 
-const GROUPS = [arith, mov, control, stackops, system, shift, muldiv, bits, string, atomic, groups];
+const GROUPS = [arith, mov, control, controlRegs, stackops, system, shift, muldiv, bits, string, atomic, groups];
 
 let table: OpcodeTable | undefined;
 

@@ -11,6 +11,7 @@ import { byRegField, group } from '../decode/table.js';
 import { GuestFault, Vector, gp, ud } from '../fault.js';
 import { getCF, readRflags, setStatusFlags } from '../flags.js';
 import type { Exec, Insn } from '../insn.js';
+import { INVLPG } from './control-regs.js';
 import { Flag, Reg, TWO32 } from '../regs.js';
 
 const iopl = (c: Cpu): number => (c.rflags >> 12) & 3;
@@ -98,7 +99,9 @@ export function register(t: OpcodeTable): void {
 
   const g7reg: (RowSpec | undefined)[] = [];
   g7reg[0o71] = { m: 'RDTSCP', o: '', compile: () => rdtscp };
-  t.two(0x01, group([], g7reg));
+  const g7: (RowSpec | undefined)[] = [];
+  g7[7] = INVLPG;
+  t.two(0x01, group(g7, g7reg));
 
   t.one(0xe4, { m: 'IN', o: 'AL,Ib', compile: (i) => inOut(i, false, true) });
   t.one(0xe5, { m: 'IN', o: 'eAX,Ib', compile: (i) => inOut(i, false, true) });

@@ -1,0 +1,96 @@
+/**
+ * MOV to and from control registers, and INVLPG (SDM Vol. 2 "MOV—Move to/from
+ * Control Registers", "INVLPG"; Vol. 3A §2.5 and §4.10.4 for what each write
+ * does to paging and the TLBs). Only CPL 0 may use them.
+ */
+import { Cr0, Cr4, Efer } from '../cpu.js';
+import type { Cpu } from '../cpu.js';
+import type { OpcodeTable, RowSpec } from '../decode/table.js';
+import { gp, ud } from '../fault.js';
+import type { Exec, Insn } from '../insn.js';
+import { MAXPHYADDR } from '../../mmu/paging-bits.js';
+import { TWO32 } from '../regs.js';
+
+/** CR4 bits tsvmi implements; setting any other is #GP(0). */
+const CR4_SUPPORTED = Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.PAE | Cr4.MCE | Cr4.PGE;
+const PHYS_LIMIT = 2 ** MAXPHYADDR;
+
+function readCr(c: Cpu, n: number): number {
+  switch (n) {
+    case 0: return c.cr0;
+    case 2: return c.cr2;
+    case 3: return c.cr3;
+    case 4: return c.cr4;
+    default: return c.cr8;
+  }
+}
+
+function writeCr(c: Cpu, n: number, v: number, vhi: number): void {
+  switch (n) {
+    case 0: {
+      // Bits 63:32 are reserved; in long mode paging and protection cannot be turned off.
+      if (vhi !== 0) gp(0);
+      const lo = v >>> 0;
+      if ((lo & Cr0.PG) && !(lo & Cr0.PE)) gp(0);
+      if ((c.efer & Efer.LMA) && !(lo & Cr0.PG)) gp(0);
+      c.cr0 = (lo | Cr0.ET) >>> 0;
+      c.updatePaging();
+      c.breakBlock = true;
+      return;
+    }
+    case 2: c.cr2 = vhi * TWO32 + (v >>> 0); return;
+    case 3: {
+      const value = (vhi >>> 0) * TWO32 + (v >>> 0);
+      if (value >= PHYS_LIMIT) gp(0);
+      c.cr3 = value;
+      c.updatePaging(); // flushes the TLB (global pages too: tsvmi does not keep them across CR3 loads)
+      return;
+    }
+    case 4: {
+      if (vhi !== 0 || (v & ~CR4_SUPPORTED)) gp(0);
+      if ((c.efer & Efer.LMA) && !(v & Cr4.PAE)) gp(0);
+      c.cr4 = v >>> 0;
+      c.updatePaging();
+      c.breakBlock = true;
+      return;
+    }
+    default:
+      if (vhi !== 0 || (v & ~15)) gp(0);
+      c.cr8 = v & 15;
+  }
+}
+
+/** Valid control registers: CR0, CR2, CR3, CR4, CR8 (REX.R selects 8-15). */
+const validCr = (n: number): boolean => n === 0 || n === 2 || n === 3 || n === 4 || n === 8;
+
+function movFromCr(i: Insn): Exec {
+  if (!validCr(i.reg)) return () => ud();
+  return (c, i) => {
+    if (c.cpl !== 0) gp(0);
+    const v = readCr(c, i.reg);
+    c.lo[i.rm] = v % TWO32 | 0;
+    c.hi[i.rm] = Math.floor(v / TWO32) | 0;
+  };
+}
+
+function movToCr(i: Insn): Exec {
+  if (!validCr(i.reg)) return () => ud();
+  return (c, i) => {
+    if (c.cpl !== 0) gp(0);
+    writeCr(c, i.reg, c.lo[i.rm]!, c.hi[i.rm]!);
+  };
+}
+
+export const INVLPG: RowSpec = {
+  m: 'INVLPG', o: 'Mb', memOnly: true,
+  compile: () => (c, i) => {
+    if (c.cpl !== 0) gp(0);
+    c.mmu.tlb.flushPage(i.ea!(c, i));
+  },
+};
+
+export function register(t: OpcodeTable): void {
+  // In 64-bit mode the operand size is always 64 (SDM: "operand size is fixed at 64 bits").
+  t.two(0x20, { m: 'MOV', o: 'Rd,Cd', forceReg: true, f64: true, compile: movFromCr });
+  t.two(0x22, { m: 'MOV', o: 'Cd,Rd', forceReg: true, f64: true, ends: true, compile: movToCr });
+}
