@@ -19,14 +19,27 @@ export interface BlockRunner {
   breakBlock: boolean;
 }
 
-export interface Block {
-  /** Linear address the block was decoded at. */
-  readonly addr: number;
-  /** Code-segment width it was decoded for (vCPUs sharing the cache may be in different modes). */
-  readonly bits: number;
-  readonly insns: Insn[];
-  /** For a page-straddling instruction: the physical base of its second page, else -1. */
-  readonly tailPage: number;
+export class Block {
+  /** False once a write to its code dropped it from the cache. */
+  valid = true;
+  /**
+   * The two blocks most recently run after this one (a taken and a fall-through
+   * successor, typically), so that the loop can skip the lookup. Links are only
+   * trusted within the TLB epoch they were made in.
+   */
+  link0: Block | undefined;
+  link1: Block | undefined;
+  linkEpoch = -1;
+
+  constructor(
+    /** Linear address the block was decoded at. */
+    readonly addr: number,
+    /** Code-segment width it was decoded for (vCPUs sharing the cache may be in different modes). */
+    readonly bits: number,
+    readonly insns: Insn[],
+    /** For a page-straddling instruction: the physical base of its second page, else -1. */
+    readonly tailPage: number,
+  ) {}
 }
 
 export class CodeCache {
@@ -72,12 +85,19 @@ export class CodeCache {
   invalidatePage(page: number): void {
     this.invalidations++;
     if (this.running) this.running.breakBlock = true;
-    this.byPage[page] = undefined;
+    this.drop(page);
     const deps = this.dependents.get(page);
     if (deps) {
       this.dependents.delete(page);
-      for (const p of deps) this.byPage[p] = undefined;
+      for (const p of deps) this.drop(p);
     }
+  }
+
+  private drop(page: number): void {
+    const map = this.byPage[page];
+    if (!map) return;
+    for (const b of map.values()) b.valid = false;
+    this.byPage[page] = undefined;
   }
 
 }

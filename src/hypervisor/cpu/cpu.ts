@@ -10,7 +10,7 @@
 import { Mmu, PagingMode } from '../mmu/mmu.js';
 import type { PhysicalMemory } from '../mmu/physical.js';
 import { PAGE_MASK } from '../mmu/paging-bits.js';
-import { CodeCache, type Block } from './code-cache.js';
+import { Block, CodeCache } from './code-cache.js';
 import type { Vendor } from './cpuid.js';
 import { Decoder } from './decode/decoder.js';
 import type { OpcodeTable } from './decode/table.js';
@@ -147,6 +147,7 @@ export class Cpu implements LazyFlags {
   }
 
   setCodeBits(bits: number): void {
+    if (bits !== this.codeBits) this.mmu.tlb.epoch++; // block links assume one decoding mode
     this.codeBits = bits;
   }
 
@@ -203,7 +204,7 @@ export class Cpu implements LazyFlags {
       la = i.next;
       if (i.ends || la === pageEnd) break;
     }
-    const block: Block = { addr: rip, bits: this.codeBits, insns, tailPage };
+    const block = new Block(rip, this.codeBits, insns, tailPage);
     if (this.mem.isRam(pa)) this.code.put(pa, block);
     return block;
   }
@@ -216,13 +217,31 @@ export class Cpu implements LazyFlags {
     const start = this.icount, end = start + budget;
     this.stopReason = StopReason.NONE;
     this.code.running = this;
+    const tlb = this.mmu.tlb;
+    let prev: Block | undefined;
     while (this.icount < end && this.stopReason === StopReason.NONE) {
-      let block: Block;
-      try {
-        block = this.blockAt(this.rip);
-      } catch (e) {
-        this.exception(e);
-        continue;
+      const rip = this.rip;
+      let block: Block | undefined;
+      if (prev !== undefined && prev.linkEpoch === tlb.epoch) {
+        block = prev.link0;
+        if (block === undefined || block.addr !== rip || !block.valid) {
+          block = prev.link1;
+          if (block === undefined || block.addr !== rip || !block.valid) block = undefined;
+        }
+      }
+      if (block === undefined) {
+        try {
+          block = this.blockAt(rip);
+        } catch (e) {
+          this.exception(e);
+          prev = undefined;
+          continue;
+        }
+        if (prev !== undefined) {
+          if (prev.linkEpoch !== tlb.epoch) { prev.linkEpoch = tlb.epoch; prev.link1 = undefined; }
+          else prev.link1 = prev.link0;
+          prev.link0 = block;
+        }
       }
       const insns = block.insns;
       const n = Math.min(insns.length, end - this.icount);
@@ -241,6 +260,7 @@ export class Cpu implements LazyFlags {
         this.exception(e);
       }
       this.breakBlock = false;
+      prev = block.valid ? block : undefined;
     }
     this.code.running = undefined;
     return this.icount - start;

@@ -61,6 +61,7 @@ export class Mmu {
   }
 
   setUser(user: boolean): void {
+    if (user !== this.user) this.tlb.epoch++;
     this.user = user;
     this.needR = user ? Perm.UR : Perm.SR;
     this.needW = user ? Perm.UW : Perm.SW;

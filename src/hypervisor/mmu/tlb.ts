@@ -17,6 +17,12 @@ export class Tlb {
   /** `Perm` bits per slot. */
   readonly perm = new Uint8Array(TLB_SIZE);
   hasLarge = false;
+  /**
+   * Bumped whenever translations or the privilege they are used at may change.
+   * Anything derived from a translation (the decode cache's block links) is
+   * trusted only while the epoch it was made in lasts.
+   */
+  epoch = 0;
 
   static slot(la: number): number {
     return (la >>> 12) & TLB_MASK;
@@ -33,10 +39,12 @@ export class Tlb {
   flushAll(): void {
     this.tag.fill(NaN);
     this.hasLarge = false;
+    this.epoch++;
   }
 
   flushPage(la: number): void {
     if (this.hasLarge) return this.flushAll();
     this.tag[Tlb.slot(la)] = NaN;
+    this.epoch++;
   }
 }

@@ -6,7 +6,7 @@ import { ALU_NAMES, AluOp, alu, alu64, incdec } from '../alu.js';
 import type { Cpu } from '../cpu.js';
 import type { RowSpec, OpcodeTable } from '../decode/table.js';
 import type { Exec, Insn } from '../insn.js';
-import { getE, getG, prepareReg, prepareRm, putE, putG, sizeMask, type Getter, type Setter } from '../operands.js';
+import { getE, getG, prepareReg, prepareRm, putE, putG, readMem, sizeMask, writeMem, type Getter } from '../operands.js';
 
 const bits = (size: number): number => size * 8;
 
@@ -98,46 +98,41 @@ const logicTest = (i: Insn, src: Getter | 'imm'): Exec => {
   return (c, i) => { alu(c, AluOp.AND, b, get(c, i), src === 'imm' ? i.imm & mask : src(c, i)); };
 };
 
-function unary(kind: 'inc' | 'dec' | 'neg' | 'not', i: Insn): Exec {
+type UnaryKind = 'inc' | 'dec' | 'neg' | 'not';
+
+/** The result of a unary operation on (lo, hi) at `size`; the high half goes to `c.vhi`. */
+function applyUnary(c: Cpu, kind: UnaryKind, size: number, lo: number, hi: number): number {
+  switch (kind) {
+    case 'inc': return incdec(c, false, size * 8, lo, hi);
+    case 'dec': return incdec(c, true, size * 8, lo, hi);
+    case 'neg': return size === 8 ? alu64(c, AluOp.SUB, 0, 0, lo, hi) : alu(c, AluOp.SUB, size * 8, 0, lo);
+    default: c.vhi = ~hi; return ~lo & sizeMask(size);
+  }
+}
+
+function unary(kind: UnaryKind, i: Insn): Exec {
   const size = i.opsize;
   prepareRm(i, size);
-  const get = getE(i, size), put: Setter = putE(i, size);
-  const b = bits(size), mask = sizeMask(size);
-  const mem = i.ea !== null;
-  // For memory operands, compute the address once so the read and write agree.
-  const run = (c: Cpu, i: Insn, f: (lo: number, hi: number) => number): void => {
-    if (mem) {
+  if (i.ea !== null) {
+    // Read-modify-write: one address computation, so the read and the write agree.
+    return (c, i) => {
       const a = i.ea!(c, i);
-      let lo: number, hi = 0;
-      switch (size) {
-        case 1: lo = c.mmu.read8(a); break;
-        case 2: lo = c.mmu.read16(a); break;
-        case 4: lo = c.mmu.read32(a); break;
-        default: lo = c.mmu.read64(a); hi = c.mmu.hi;
-      }
-      const r = f(lo, hi);
-      switch (size) {
-        case 1: c.mmu.write8(a, r); break;
-        case 2: c.mmu.write16(a, r); break;
-        case 4: c.mmu.write32(a, r); break;
-        default: c.mmu.write64(a, r, c.vhi);
-      }
-    } else {
-      const lo = get(c, i);
-      const r = f(lo, c.vhi);
-      put(c, i, r, c.vhi);
-    }
-  };
-  switch (kind) {
-    case 'inc': case 'dec': {
-      const dec = kind === 'dec';
-      return (c, i) => run(c, i, (lo, hi) => incdec(c, dec, b, lo, hi));
-    }
-    case 'neg':
-      return (c, i) => run(c, i, (lo, hi) => (size === 8 ? alu64(c, AluOp.SUB, 0, 0, lo, hi) : alu(c, AluOp.SUB, b, 0, lo)));
-    default:
-      return (c, i) => run(c, i, (lo, hi) => { c.vhi = ~hi; return ~lo & mask; });
+      const lo = readMem(c, a, size);
+      const r = applyUnary(c, kind, size, lo, c.vhi);
+      writeMem(c, a, size, r, c.vhi);
+    };
   }
+  if (size === 8) {
+    return (c, i) => {
+      const r = applyUnary(c, kind, 8, c.lo[i.rm]!, c.hi[i.rm]!);
+      c.lo[i.rm] = r; c.hi[i.rm] = c.vhi;
+    };
+  }
+  if (size === 4) {
+    return (c, i) => { c.lo[i.rm] = applyUnary(c, kind, 4, c.lo[i.rm]!, 0); c.hi[i.rm] = 0; };
+  }
+  const get = getE(i, size), put = putE(i, size);
+  return (c, i) => put(c, i, applyUnary(c, kind, size, get(c, i), 0), 0);
 }
 
 // Group members, shared with the group tables in groups.ts.
