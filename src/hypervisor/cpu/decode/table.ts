@@ -54,7 +54,8 @@ export interface Row extends RowSpec {
   prefixed?: { f3?: Row; f2?: Row; p66?: Row };
 }
 
-const MODRM_OPERAND = /^[EGMRSCD]/;
+/** Operand kinds encoded by ModRM: E G M R S C D followed by a size (bare M allowed); not registers like DX or CL. */
+const MODRM_OPERAND = /^([EGRSCD][a-z]|M[a-z]?)$/;
 
 function immOf(operands: string[]): Imm {
   const imms = operands.filter((o) => /^[IJO][a-z]$/.test(o) || o === 'Ap');

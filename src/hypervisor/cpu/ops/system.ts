@@ -115,6 +115,10 @@ export function register(t: OpcodeTable): void {
   t.one(0xf8, { m: 'CLC', o: '', compile: flagOp((c) => setCF(c, 0)) });
   t.one(0xf9, { m: 'STC', o: '', compile: flagOp((c) => setCF(c, 1)) });
   t.one(0xf5, { m: 'CMC', o: '', compile: flagOp((c) => setCF(c, getCF(c) ^ 1)) });
+  // CLI/STI need CPL <= IOPL (protected mode without VME/PVI, SDM Vol. 2 "CLI", "STI").
+  // STI's one-instruction interrupt shadow matters once interrupts can be delivered.
+  t.one(0xfa, { m: 'CLI', o: '', compile: flagOp((c) => { if (c.cpl > iopl(c)) gp(0); c.setFlag(Flag.IF, false); }) });
+  t.one(0xfb, { m: 'STI', o: '', compile: flagOp((c) => { if (c.cpl > iopl(c)) gp(0); c.setFlag(Flag.IF, true); }) });
   t.one(0xfc, { m: 'CLD', o: '', compile: flagOp((c) => c.setFlag(Flag.DF, false)) });
   t.one(0xfd, { m: 'STD', o: '', compile: flagOp((c) => c.setFlag(Flag.DF, true)) });
   // LAHF/SAHF move SF ZF AF PF CF through AH (SDM Vol. 2 "LAHF", "SAHF").

@@ -1,0 +1,50 @@
+/** `tsvmi run` as a user calls it: stdout, exit status, and errors for bad input. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CORPUS_DIR } from '../support/corpus.js';
+
+const TSVMI = join(process.cwd(), 'dist/clients/tsvmi.js');
+const tsvmi = (...args: string[]) => spawnSync(process.execPath, [TSVMI, ...args], { encoding: 'utf8' });
+
+describe('tsvmi run', () => {
+  it('prints the guest serial console and exits with the isa-debug-exit status', () => {
+    const r = tsvmi('run', join(CORPUS_DIR, 'hello-O2.elf'));
+    assert.equal(r.stdout, readFileSync(join(CORPUS_DIR, 'hello-O2.expected'), 'utf8'));
+    assert.equal(r.status, 1);
+  });
+
+  it('has --help', () => {
+    const r = tsvmi('run', '--help');
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /usage: tsvmi run KERNEL\.elf/);
+  });
+
+  it('explains a missing kernel file', () => {
+    const r = tsvmi('run', '/nonexistent/kernel.elf');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /cannot read kernel '\/nonexistent\/kernel\.elf': ENOENT/);
+  });
+
+  it('explains a file that is not an ELF kernel', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tsvmi-'));
+    writeFileSync(join(dir, 'k.elf'), 'definitely not an ELF image');
+    const r = tsvmi('run', join(dir, 'k.elf'));
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /not an ELF file \(bad magic\)/);
+  });
+
+  it('rejects unknown options with usage and status 2', () => {
+    const r = tsvmi('run', '--frobnicate', 'x.elf');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /usage:/);
+  });
+
+  it('stops at --max-instructions with status 4', () => {
+    const r = tsvmi('run', join(CORPUS_DIR, 'hello-O2.elf'), '--max-instructions', '50');
+    assert.equal(r.status, 4);
+    assert.match(r.stderr, /50-instruction limit/);
+  });
+});
