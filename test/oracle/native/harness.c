@@ -12,12 +12,13 @@
  *
  * CODE is at most 64 bytes, DATA at most 256. Only CF PF AF ZF SF OF DF of the
  * input RFLAGS reach the guest. FAULT is "-" if the guest ran off the end of
- * CODE, "timeout" if it ran too long, else the exception vector (e.g. "e" for
- * #PF); ERR is the error code and ADDR the faulting address (CR2, for #PF
- * only), both 0 otherwise. RIP and the registers are where the guest stopped:
- * at the end of CODE, or where the fault left them (after the instruction
- * for traps such as int3). DATA is the data buffer afterwards, as long as it
- * was on input. A malformed line ends the process with status 2.
+ * CODE, "timeout" if it ran for 10-20 ms of CPU time, else the exception
+ * vector (e.g. "e" for #PF). ERR is its error code and ADDR the faulting
+ * address (CR2, for #PF only), both 0 otherwise. RIP and the registers are
+ * where the guest stopped: at the end of CODE, at the faulting instruction,
+ * or after a trap such as int3. RFLAGS is raw (IF is always set; the CPU
+ * sets RF in the image of a fault). DATA is the data buffer afterwards, as
+ * long as it was on input. A malformed line ends the process with status 2.
  *
  * Guest memory, at fixed addresses so that registers may point into it, and
  * set up afresh for every vector:

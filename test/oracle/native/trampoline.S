@@ -8,24 +8,27 @@
  */
         .intel_syntax noprefix
 
-/* Offsets into struct cpu_state (harness.c checks them with _Static_assert). */
-        .set    RAX, 0x00
-        .set    RCX, 0x08
-        .set    RDX, 0x10
-        .set    RBX, 0x18
-        .set    RSP, 0x20
-        .set    RBP, 0x28
-        .set    RSI, 0x30
-        .set    RDI, 0x38
-        .set    R8,  0x40
-        .set    R9,  0x48
-        .set    R10, 0x50
-        .set    R11, 0x58
-        .set    R12, 0x60
-        .set    R13, 0x68
-        .set    R14, 0x70
-        .set    R15, 0x78
-        .set    RFL, 0x80
+/*
+ * Offsets into struct cpu_state (harness.c checks them with _Static_assert).
+ * The prefix matters: in Intel syntax a bare RAX here would be the register.
+ */
+        .set    CPU_RAX, 0x00
+        .set    CPU_RCX, 0x08
+        .set    CPU_RDX, 0x10
+        .set    CPU_RBX, 0x18
+        .set    CPU_RSP, 0x20
+        .set    CPU_RBP, 0x28
+        .set    CPU_RSI, 0x30
+        .set    CPU_RDI, 0x38
+        .set    CPU_R8,  0x40
+        .set    CPU_R9,  0x48
+        .set    CPU_R10, 0x50
+        .set    CPU_R11, 0x58
+        .set    CPU_R12, 0x60
+        .set    CPU_R13, 0x68
+        .set    CPU_R14, 0x70
+        .set    CPU_R15, 0x78
+        .set    CPU_RFL, 0x80
 
         .section .rodata
         .p2align 3
@@ -53,24 +56,24 @@ oracle_run:
         mov     [rip + host_rsp], rsp
 
         lea     rax, [rip + oracle_cpu]
-        push    qword ptr [rax + RFL]   /* harness.c has masked these to status flags + DF */
+        push    qword ptr [rax + CPU_RFL]   /* harness.c has masked these to status flags + DF */
         popfq                           /* from here on, no flag-writing instruction */
-        mov     rcx, [rax + RCX]
-        mov     rdx, [rax + RDX]
-        mov     rbx, [rax + RBX]
-        mov     rsp, [rax + RSP]
-        mov     rbp, [rax + RBP]
-        mov     rsi, [rax + RSI]
-        mov     rdi, [rax + RDI]
-        mov     r8,  [rax + R8]
-        mov     r9,  [rax + R9]
-        mov     r10, [rax + R10]
-        mov     r11, [rax + R11]
-        mov     r12, [rax + R12]
-        mov     r13, [rax + R13]
-        mov     r14, [rax + R14]
-        mov     r15, [rax + R15]
-        mov     rax, [rax + RAX]
+        mov     rcx, [rax + CPU_RCX]
+        mov     rdx, [rax + CPU_RDX]
+        mov     rbx, [rax + CPU_RBX]
+        mov     rsp, [rax + CPU_RSP]
+        mov     rbp, [rax + CPU_RBP]
+        mov     rsi, [rax + CPU_RSI]
+        mov     rdi, [rax + CPU_RDI]
+        mov     r8,  [rax + CPU_R8]
+        mov     r9,  [rax + CPU_R9]
+        mov     r10, [rax + CPU_R10]
+        mov     r11, [rax + CPU_R11]
+        mov     r12, [rax + CPU_R12]
+        mov     r13, [rax + CPU_R13]
+        mov     r14, [rax + CPU_R14]
+        mov     r15, [rax + CPU_R15]
+        mov     rax, [rax + CPU_RAX]
         /* From here until oracle_exit clears it, a fault or a timer tick is the guest's. */
         mov     byte ptr [rip + oracle_in_guest], 1
         jmp     qword ptr [rip + code_entry]
@@ -81,25 +84,25 @@ oracle_run:
         .type   oracle_exit, @function
 oracle_exit:
         mov     byte ptr [rip + oracle_in_guest], 0
-        mov     [rip + oracle_cpu + RAX], rax
-        mov     [rip + oracle_cpu + RCX], rcx
-        mov     [rip + oracle_cpu + RDX], rdx
-        mov     [rip + oracle_cpu + RBX], rbx
-        mov     [rip + oracle_cpu + RSP], rsp
-        mov     [rip + oracle_cpu + RBP], rbp
-        mov     [rip + oracle_cpu + RSI], rsi
-        mov     [rip + oracle_cpu + RDI], rdi
-        mov     [rip + oracle_cpu + R8],  r8
-        mov     [rip + oracle_cpu + R9],  r9
-        mov     [rip + oracle_cpu + R10], r10
-        mov     [rip + oracle_cpu + R11], r11
-        mov     [rip + oracle_cpu + R12], r12
-        mov     [rip + oracle_cpu + R13], r13
-        mov     [rip + oracle_cpu + R14], r14
-        mov     [rip + oracle_cpu + R15], r15
+        mov     [rip + oracle_cpu + CPU_RAX], rax
+        mov     [rip + oracle_cpu + CPU_RCX], rcx
+        mov     [rip + oracle_cpu + CPU_RDX], rdx
+        mov     [rip + oracle_cpu + CPU_RBX], rbx
+        mov     [rip + oracle_cpu + CPU_RSP], rsp
+        mov     [rip + oracle_cpu + CPU_RBP], rbp
+        mov     [rip + oracle_cpu + CPU_RSI], rsi
+        mov     [rip + oracle_cpu + CPU_RDI], rdi
+        mov     [rip + oracle_cpu + CPU_R8],  r8
+        mov     [rip + oracle_cpu + CPU_R9],  r9
+        mov     [rip + oracle_cpu + CPU_R10], r10
+        mov     [rip + oracle_cpu + CPU_R11], r11
+        mov     [rip + oracle_cpu + CPU_R12], r12
+        mov     [rip + oracle_cpu + CPU_R13], r13
+        mov     [rip + oracle_cpu + CPU_R14], r14
+        mov     [rip + oracle_cpu + CPU_R15], r15
         mov     rsp, [rip + host_rsp]   /* the guest's RSP may point anywhere */
         pushfq                          /* still the guest's flags: nothing above writes any */
-        pop     qword ptr [rip + oracle_cpu + RFL]
+        pop     qword ptr [rip + oracle_cpu + CPU_RFL]
         /* fall through */
 
 /* The signal handler resumes a faulted guest here, with in_guest already cleared. */
