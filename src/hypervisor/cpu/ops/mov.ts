@@ -62,7 +62,7 @@ function lea(i: Insn): Exec {
   // the address size and then truncated to the operand size. gcc uses it for plain
   // arithmetic on arbitrary 64-bit values, so the sum is done exactly in halves.
   return (c, i) => {
-    let lo = i.disp, hi = i.disp >> 31;
+    let lo = i.disp, hi = 0; // a negative disp borrows through the floor() below
     if (base >= 16) { hi = Math.floor(i.disp / TWO32); lo = i.disp - hi * TWO32; } // RIP-relative: disp holds the target
     else if (base >= 0) { lo += c.lo[base]! >>> 0; hi += c.hi[base]!; }
     if (index >= 0) { lo += (c.lo[index]! >>> 0) * scale; hi += c.hi[index]! * scale; }
