@@ -21,22 +21,26 @@ function checkTarget(t: number): number {
 
 /** The relative target is a constant of the decoded instruction. */
 const relTarget = (i: Insn): number => i.next + i.imm;
+const canonical = (t: number): boolean => t >= -CANON && t < CANON;
+const gpExec: Exec = () => { throw new GuestFault(Vector.GP, 0); };
 
 function jcc(i: Insn): Exec {
   const cc = i.opcode & 15, target = relTarget(i);
-  return (c) => { if (testCondition(c, cc)) c.rip = checkTarget(target); };
+  if (!canonical(target)) return (c) => { if (testCondition(c, cc)) gpExec(c, i); };
+  return (c) => { if (testCondition(c, cc)) c.rip = target; };
 }
 
 function jmpRel(i: Insn): Exec {
   const target = relTarget(i);
-  return (c) => { c.rip = checkTarget(target); };
+  if (!canonical(target)) return gpExec;
+  return (c) => { c.rip = target; };
 }
 
 function callRel(i: Insn): Exec {
   const target = relTarget(i), ret = i.next;
+  if (!canonical(target)) return gpExec;
   const retLo = ret | 0, retHi = Math.floor(ret / TWO32) | 0;
   return (c) => {
-    checkTarget(target);
     push64(c, retLo, retHi);
     c.rip = target;
   };
@@ -97,16 +101,24 @@ function counter(i: Insn): { dec: (c: Cpu) => boolean; zero: (c: Cpu) => boolean
 
 function loop(i: Insn): Exec {
   const target = relTarget(i), { dec } = counter(i);
+  let taken: (c: Cpu) => boolean;
   switch (i.opcode) {
-    case 0xe0: return (c) => { if (dec(c) && !testCondition(c, 4)) c.rip = checkTarget(target); }; // LOOPNE
-    case 0xe1: return (c) => { if (dec(c) && testCondition(c, 4)) c.rip = checkTarget(target); };  // LOOPE
-    default: return (c) => { if (dec(c)) c.rip = checkTarget(target); };
+    case 0xe0: taken = (c) => dec(c) && !testCondition(c, 4); break; // LOOPNE
+    case 0xe1: taken = (c) => dec(c) && testCondition(c, 4); break;  // LOOPE
+    default: taken = dec;
   }
+  if (canonical(target)) return (c) => { if (taken(c)) c.rip = target; };
+  // A fault leaves no trace of the instruction (SDM Vol. 3A §6.5): undo the decrement.
+  return (c) => {
+    const lo = c.lo[Reg.RCX]!, hi = c.hi[Reg.RCX]!;
+    if (taken(c)) { c.lo[Reg.RCX] = lo; c.hi[Reg.RCX] = hi; gpExec(c, i); }
+  };
 }
 
 function jrcxz(i: Insn): Exec {
   const target = relTarget(i), { zero } = counter(i);
-  return (c) => { if (zero(c)) c.rip = checkTarget(target); };
+  if (!canonical(target)) return (c) => { if (zero(c)) gpExec(c, i); };
+  return (c) => { if (zero(c)) c.rip = target; };
 }
 
 export const CALL_EV: RowSpec = { m: 'CALL', o: 'Ev', f64: true, ends: true, compile: callInd };
