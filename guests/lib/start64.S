@@ -35,8 +35,8 @@ _start:
 	/*
 	 * Zero .bss with a plain loop rather than "rep stosb" so the boot
 	 * path needs only the most basic instructions.  The linker script
-	 * makes both bounds 8-byte aligned.  The stack is part of .bss, but
-	 * nothing is on it yet.
+	 * makes both bounds 8-byte aligned and places the stack (section
+	 * .boot_stack) after __bss_end, so it is not cleared.
 	 */
 	movq	$__bss_start, %rdi
 	movq	$__bss_end, %rcx
@@ -59,7 +59,7 @@ _start:
 	jmp	3b
 	.size	_start, . - _start
 
-	.section .bss.stack, "aw", @nobits
+	.section .boot_stack, "aw", @nobits
 	.balign	16
 stack_bottom:
 	.skip	STACK_SIZE
