@@ -49,6 +49,16 @@ export function readMem(c: Cpu, la: number, size: number): number {
   }
 }
 
+/** Read the memory operand of a read-modify-write instruction (checked for write access). */
+export function readMemForWrite(c: Cpu, la: number, size: number): number {
+  switch (size) {
+    case 1: return c.mmu.readW8(la);
+    case 2: return c.mmu.readW16(la);
+    case 4: return c.mmu.readW32(la);
+    default: { const lo = c.mmu.readW64(la); c.vhi = c.mmu.hi; return lo; }
+  }
+}
+
 export function writeMem(c: Cpu, la: number, size: number, lo: number, hi: number): void {
   switch (size) {
     case 1: c.mmu.write8(la, lo); return;

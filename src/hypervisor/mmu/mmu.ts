@@ -143,6 +143,39 @@ export class Mmu {
     this.slowWrite(la, 8, lo, hi);
   }
 
+  /**
+   * Reads for read-modify-write instructions: checked for *write* permission, so
+   * that an RMW on a read-only page faults (with W in the error code) before the
+   * instruction has changed anything, as on hardware.
+   */
+  readW8(la: number): number {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needW) !== 0) return this.mem.bytes[t.phys[i]! + off]!;
+    return this.slowRead(la, 1, this.needW, Access.WRITE);
+  }
+
+  readW16(la: number): number {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needW) !== 0 && off <= 4094) return this.mem.view.getUint16(t.phys[i]! + off, true);
+    return this.slowRead(la, 2, this.needW, Access.WRITE);
+  }
+
+  readW32(la: number): number {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needW) !== 0 && off <= 4092) return this.mem.view.getInt32(t.phys[i]! + off, true);
+    return this.slowRead(la, 4, this.needW, Access.WRITE);
+  }
+
+  readW64(la: number): number {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    if (t.tag[i] === la - off && (t.perm[i]! & this.needW) !== 0 && off <= 4088) {
+      const pa = t.phys[i]! + off, v = this.mem.view;
+      this.hi = v.getInt32(pa + 4, true);
+      return v.getInt32(pa, true);
+    }
+    return this.slowRead(la, 8, this.needW, Access.WRITE);
+  }
+
   /** Physical address of an instruction byte, checked for execute permission. */
   fetchPa(la: number): number {
     const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
@@ -154,16 +187,16 @@ export class Mmu {
 
   private slowRead(la: number, size: number, _need: number, access: Access): number {
     const off = la & PAGE_MASK;
-    if (off + size > 4096) return this.splitRead(la, size);
+    if (off + size > 4096) return this.splitRead(la, size, access);
     const pa = this.translate(la, access, this.user);
     return this.physRead(pa, size);
   }
 
   /** An access that straddles two pages: both are translated before any byte moves. */
-  private splitRead(la: number, size: number): number {
+  private splitRead(la: number, size: number, access: Access): number {
     const first = 4096 - (la & PAGE_MASK);
-    const pa0 = this.translate(la, Access.READ, this.user);
-    const pa1 = this.translate(la + first, Access.READ, this.user);
+    const pa0 = this.translate(la, access, this.user);
+    const pa1 = this.translate(la + first, access, this.user);
     let lo = 0, hi = 0;
     for (let k = size - 1; k >= 0; k--) {
       const b = this.physRead(k < first ? pa0 + k : pa1 + (k - first), 1);

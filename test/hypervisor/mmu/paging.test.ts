@@ -10,7 +10,7 @@ import { assembleMany } from '../../support/asm.js';
 import { getReg, runCode, setReg, testMachine, type TestMachine } from '../../support/machine.js';
 
 const CODE = 0x100000;
-const [LOAD, STORE, FETCH, RELOAD, RELOAD_AFTER_CR3, RELOAD_AFTER_INVLPG, LOAD16_SPLIT] = assembleMany([
+const [LOAD, STORE, FETCH, RELOAD, RELOAD_AFTER_CR3, RELOAD_AFTER_INVLPG, LOAD16_SPLIT, RMW_ADD, RMW_INC, RMW_XCHG] = assembleMany([
   'mov rax, [rbx]; hlt',
   'mov qword ptr [rbx], rcx; hlt',
   'jmp rbx',
@@ -18,6 +18,9 @@ const [LOAD, STORE, FETCH, RELOAD, RELOAD_AFTER_CR3, RELOAD_AFTER_INVLPG, LOAD16
   'mov rax, [rbx]; mov rdx, cr3; mov cr3, rdx; mov rax, [rbx]; hlt',
   'mov rax, [rbx]; invlpg [rbx]; mov rax, [rbx]; hlt',
   'mov eax, [rbx]; hlt',
+  'cmp eax, eax; add [rbx], eax; hlt',
+  'cmp eax, eax; inc qword ptr [rbx]; hlt',
+  'cmp eax, eax; xchg [rbx], ecx; hlt',
 ]);
 
 function machine(): TestMachine {
@@ -78,6 +81,21 @@ describe('mmu: 4-level paging', () => {
     runCode(m, STORE!, CODE);
     assert.equal(m.cpu.stopReason, StopReason.HALT, 'WP=0: the write goes through');
     assert.equal(m.mem.view.getUint32(0x2000008, true), 0x1234);
+  });
+
+  it('faults a read-modify-write of a read-only page as a write, before changing anything', () => {
+    for (const code of [RMW_ADD!, RMW_INC!, RMW_XCHG!]) {
+      const m = machine();
+      m.pt.map(0x40000000, 0x2000000, 0x1000, { writable: false });
+      setReg(m.cpu, Reg.RBX, 0x40000010n);
+      setReg(m.cpu, Reg.RCX, 0x77n);
+      m.mem.view.setUint32(0x2000010, 5, true);
+      runCode(m, code, CODE);
+      assert.deepEqual(pageFault(m), { err: 0b11, cr2: 0x40000010 });
+      assert.equal(m.cpu.getRflags() & 0x40, 0x40, 'ZF from the cmp survives: the faulting instruction set no flags');
+      assert.equal(getReg(m.cpu, Reg.RCX), 0x77n, 'xchg wrote no register');
+      assert.equal(m.mem.view.getUint32(0x2000010, true), 5);
+    }
   });
 
   it('refuses user access to supervisor pages (P|U) and user writes to read-only ones (P|W|U)', () => {

@@ -6,7 +6,7 @@ import { ALU_NAMES, AluOp, alu, alu64, incdec } from '../alu.js';
 import type { Cpu } from '../cpu.js';
 import type { RowSpec, OpcodeTable } from '../decode/table.js';
 import type { Exec, Insn } from '../insn.js';
-import { getE, getG, prepareReg, prepareRm, putE, putG, readMem, sizeMask, writeMem, type Getter } from '../operands.js';
+import { getE, getG, prepareReg, prepareRm, putE, putG, readMem, readMemForWrite, sizeMask, writeMem, type Getter } from '../operands.js';
 
 const bits = (size: number): number => size * 8;
 
@@ -21,7 +21,7 @@ function aluToE(op: number, i: Insn, src: Getter | 'imm'): Exec {
     if (i.ea !== null) {
       return (c, i) => {
         const a = i.ea!(c, i);
-        const lo = c.mmu.read64(a), hi = c.mmu.hi;
+        const lo = compare ? c.mmu.read64(a) : c.mmu.readW64(a), hi = c.mmu.hi;
         let blo: number, bhi: number;
         if (src === 'imm') { blo = i.imm; bhi = i.immHi; } else { blo = src(c, i); bhi = c.vhi; }
         const r = alu64(c, op, lo, hi, blo, bhi);
@@ -38,7 +38,9 @@ function aluToE(op: number, i: Insn, src: Getter | 'imm'): Exec {
   }
   const b = bits(size), mask = sizeMask(size);
   if (i.ea !== null) {
-    const rd = size === 1 ? (c: Cpu, a: number) => c.mmu.read8(a) : size === 2 ? (c: Cpu, a: number) => c.mmu.read16(a) : (c: Cpu, a: number) => c.mmu.read32(a);
+    const rd = compare
+      ? (c: Cpu, a: number) => readMem(c, a, size)
+      : (c: Cpu, a: number) => readMemForWrite(c, a, size);
     const wr = size === 1 ? (c: Cpu, a: number, v: number) => c.mmu.write8(a, v) : size === 2 ? (c: Cpu, a: number, v: number) => c.mmu.write16(a, v) : (c: Cpu, a: number, v: number) => c.mmu.write32(a, v);
     return (c, i) => {
       const a = i.ea!(c, i);
@@ -117,7 +119,7 @@ function unary(kind: UnaryKind, i: Insn): Exec {
     // Read-modify-write: one address computation, so the read and the write agree.
     return (c, i) => {
       const a = i.ea!(c, i);
-      const lo = readMem(c, a, size);
+      const lo = readMemForWrite(c, a, size);
       const r = applyUnary(c, kind, size, lo, c.vhi);
       writeMem(c, a, size, r, c.vhi);
     };

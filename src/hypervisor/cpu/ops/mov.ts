@@ -5,7 +5,7 @@
 import type { OpcodeTable } from '../decode/table.js';
 import { testCondition } from '../flags.js';
 import type { Exec, Insn } from '../insn.js';
-import { getE, getG, prepareReg, prepareRm, putE, putG, readMem, setReg, writeMem } from '../operands.js';
+import { getE, getG, prepareReg, prepareRm, putE, putG, readMem, readMemForWrite, setReg, writeMem } from '../operands.js';
 import { TWO32 } from '../regs.js';
 
 /** The register encoded in an opcode's low three bits, extended by REX.B ("Z" operands). */
@@ -80,7 +80,7 @@ function xchg(i: Insn): Exec {
   if (i.ea !== null) {
     return (c, i) => {
       const a = i.ea!(c, i);
-      const m = readMem(c, a, size), mhi = c.vhi;
+      const m = readMemForWrite(c, a, size), mhi = c.vhi;
       const r = getReg(c, i), rhi = c.vhi;
       writeMem(c, a, size, r, rhi);
       putReg(c, i, m, mhi);
