@@ -153,7 +153,7 @@ const cmpxchg16b: Exec = (c, i) => {
 };
 
 /** Group 9 /1: REX.W selects the 16-byte form (SDM Vol. 2 "CMPXCHG8B/CMPXCHG16B"). */
-export const CMPXCHG8B_16B: RowSpec = {
+const CMPXCHG8B_16B: RowSpec = {
   m: 'CMPXCHG8B', o: 'Mq', memOnly: true, lockable: true,
   compile: (i) => (i.opsize === 8 ? cmpxchg16b : cmpxchg8b),
 };

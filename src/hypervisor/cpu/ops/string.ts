@@ -21,38 +21,38 @@
  * element-by-element result exactly, overlap included, so the split into runs
  * is invisible to the guest.
  */
+import { Access, PAGE_MASK, PAGE_SIZE } from '../../mmu/paging-bits.js';
+import { Tlb } from '../../mmu/tlb.js';
+import { AluOp, alu, alu64 } from '../alu.js';
 import type { Cpu } from '../cpu.js';
-import type { OpcodeTable } from '../decode/table.js';
 import { CANON } from '../decode/ea.js';
-import { GuestFault, Vector } from '../fault.js';
+import type { OpcodeTable } from '../decode/table.js';
+import { gp } from '../fault.js';
 import { getZF } from '../flags.js';
 import { SEG_ZERO, type Exec, type Insn } from '../insn.js';
-import { AluOp, alu, alu64 } from '../alu.js';
 import { readMem, setReg, sizeMask, writeMem } from '../operands.js';
-import { Access, PAGE_MASK, PAGE_SIZE } from '../../mmu/paging-bits.js';
 import { Flag, Reg, Seg, TWO32 } from '../regs.js';
 
 const RAX = Reg.RAX, RCX = Reg.RCX, RSI = Reg.RSI, RDI = Reg.RDI;
 
 // ---- registers and addresses at the instruction's address size -------------------
 
-/** Linear address of the string operand addressed by register `r` (RSI or RDI). */
+/**
+ * Linear address of the string operand addressed by register `r` (RSI or RDI).
+ * A non-canonical one is #GP(0), even under an SS override: that is what the
+ * host CPU does, and what ea.ts does for explicit overrides.
+ */
 function linear(c: Cpu, i: Insn, r: number, seg: number): number {
   const as = i.adsize;
   if (as === 8) {
     const a = c.hi[r]! * TWO32 + (c.lo[r]! >>> 0) + c.segBase[seg]!;
-    if (a < -CANON || a >= CANON) nonCanonical(i, r);
+    if (a < -CANON || a >= CANON) gp(0);
     return a;
   }
   const a = (as === 4 ? c.lo[r]! >>> 0 : c.lo[r]! & 0xffff) + c.segBase[seg]!;
   if (c.codeBits !== 64) return a % TWO32;
-  if (a >= CANON) nonCanonical(i, r);
+  if (a >= CANON) gp(0);
   return a;
-}
-
-/** #GP(0), or #SS(0) for a source explicitly in SS (SDM Vol. 2 "MOVS", 64-bit mode exceptions). */
-function nonCanonical(i: Insn, r: number): never {
-  throw new GuestFault(r === RSI && i.segOverride === Seg.SS ? Vector.SS : Vector.GP, 0);
 }
 
 const srcLa = (c: Cpu, i: Insn): number => linear(c, i, RSI, i.seg);
@@ -142,24 +142,38 @@ function elementsInPage(la: number, size: number, down: boolean): number {
   return off + size > PAGE_SIZE ? 0 : Math.floor(off / size) + 1;
 }
 
-/** The guest-physical address of `la`, checked for the access; -1 if it is not RAM (MMIO goes element by element). */
+/**
+ * The guest-physical address of `la`, checked for the access; -1 if it is not
+ * RAM (MMIO goes element by element). A TLB hit is tested as the MMU's own
+ * accessors do (the TLB holds RAM pages only); a miss walks the page tables,
+ * which checks permissions, sets A/D and refills the TLB, or throws #PF.
+ */
 function ramAddress(c: Cpu, la: number, access: Access): number {
-  const pa = c.mmu.translate(la, access, c.mmu.user);
+  const m = c.mmu, t = m.tlb, k = Tlb.slot(la), off = la & PAGE_MASK;
+  const need = access === Access.WRITE ? m.needW : m.needR;
+  if (t.tag[k] === la - off && (t.perm[k]! & need) !== 0) return t.phys[k]! + off;
+  const pa = m.translate(la, access, m.user);
   return c.mem.isRam(pa) ? pa : -1;
 }
 
 /**
  * Moves up to a page of MOVS elements; returns how many (0: let the next
- * element take the careful path). Both pages are translated, source first as
- * the element's read comes first, before any byte moves.
+ * element take the careful path). Both sides are checked before any byte
+ * moves, the source first: its read comes first, so its #PF wins over a
+ * destination #PF or #GP (as on the host CPU).
  */
 function movsRun(c: Cpu, i: Insn, size: number): number {
   const down = (c.rflags & Flag.DF) !== 0;
-  const src = srcLa(c, i), dst = dstLa(c, i);
-  const n = Math.min(countUpTo(c, 8, PAGE_SIZE), elementsInPage(src, size, down), elementsInPage(dst, size, down));
+  const src = srcLa(c, i);
+  let n = Math.min(countUpTo(c, 8, PAGE_SIZE), elementsInPage(src, size, down));
   if (n === 0) return 0;
-  const spa = ramAddress(c, src, Access.READ), dpa = ramAddress(c, dst, Access.WRITE);
-  if (spa < 0 || dpa < 0) return 0;
+  const spa = ramAddress(c, src, Access.READ);
+  if (spa < 0) return 0;
+  const dst = dstLa(c, i);
+  n = Math.min(n, elementsInPage(dst, size, down));
+  if (n === 0) return 0;
+  const dpa = ramAddress(c, dst, Access.WRITE);
+  if (dpa < 0) return 0;
   const len = n * size, back = down ? len - size : 0;
   const s = spa - back, d = dpa - back, gap = d - s;
   const bytes = c.mem.bytes;
