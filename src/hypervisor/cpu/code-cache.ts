@@ -13,6 +13,7 @@
 import type { PhysicalMemory } from '../mmu/physical.js';
 import { PAGE_SHIFT } from '../mmu/paging-bits.js';
 import type { Insn } from './insn.js';
+import type { BlockFn } from './jit/block-compiler.js';
 
 /** What the cache needs of the vCPU that is executing: a way to end its current block. */
 export interface BlockRunner {
@@ -30,6 +31,10 @@ export class Block {
   link0: Block | undefined;
   link1: Block | undefined;
   linkEpoch = -1;
+  /** Interpreted runs so far, until the block is hot enough to compile. */
+  hits = 0;
+  /** The compiled form (jit/block-compiler.ts), once hot. */
+  fn: BlockFn | undefined;
 
   constructor(
     /** Linear address the block was decoded at. */

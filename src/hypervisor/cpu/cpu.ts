@@ -17,6 +17,7 @@ import type { OpcodeTable } from './decode/table.js';
 import { GuestFault, Vector } from './fault.js';
 import { FlagOp, readRflags, type LazyFlags } from './flags.js';
 import { SEG_ZERO, type Insn } from './insn.js';
+import { HOT_THRESHOLD, compileBlock } from './jit/block-compiler.js';
 import { NO_PORTS, type PortIo } from './ports.js';
 import { ARITH_FLAGS, Flag, RFLAGS_FIXED, Seg } from './regs.js';
 
@@ -92,6 +93,10 @@ export class Cpu implements LazyFlags {
   lastFault: GuestFault | undefined;
   /** Set by a handler to end the current block after this instruction (mode changes, SMC, halts). */
   breakBlock = false;
+  /** Compile hot blocks (jit/). Off while something needs to see every instruction. */
+  jit = true;
+  /** Index in the running compiled block of the instruction executing now (block-compiler.ts). */
+  k = 0;
 
   readonly code: CodeCache;
   private readonly decoder: Decoder;
@@ -244,6 +249,12 @@ export class Cpu implements LazyFlags {
         }
       }
       const insns = block.insns;
+      if (block.fn !== undefined && end - this.icount >= insns.length && this.jit) {
+        this.runCompiled(block);
+        prev = block.valid ? block : undefined;
+        continue;
+      }
+      if (++block.hits === HOT_THRESHOLD && this.jit) block.fn = compileBlock(insns);
       const n = Math.min(insns.length, end - this.icount);
       let k = 0;
       try {
@@ -264,6 +275,18 @@ export class Cpu implements LazyFlags {
     }
     this.code.running = undefined;
     return this.icount - start;
+  }
+
+  private runCompiled(block: Block): void {
+    try {
+      this.icount += block.fn!(this, block.insns);
+    } catch (e) {
+      const i = block.insns[this.k]!;
+      if (e instanceof GuestFault && e.trap) this.icount += this.k + 1;
+      else { this.icount += this.k; this.rip = i.addr; }
+      this.exception(e);
+    }
+    this.breakBlock = false;
   }
 
   /** Run exactly one instruction (or deliver one fault). */

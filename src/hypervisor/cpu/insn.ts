@@ -9,6 +9,12 @@
 import type { Cpu } from './cpu.js';
 
 export type Exec = (cpu: Cpu, i: Insn) => void;
+/**
+ * Source text for the block compiler: JavaScript statements that do what
+ * `exec` does for this decoded instance, or undefined where the form has no
+ * inline version. See jit/block-compiler.ts for the names the text may use.
+ */
+export type Emit = (i: Insn) => string | undefined;
 /** Computes an instruction's memory operand as a canonical linear address. */
 export type EaFn = (cpu: Cpu, i: Insn) => number;
 
@@ -59,4 +65,5 @@ export class Insn {
   lock = false;
   /** Control leaves the straight line (or the mode may change): the block ends here. */
   ends = false;
+  emit: Emit | undefined = undefined;
 }

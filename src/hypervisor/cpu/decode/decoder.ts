@@ -121,6 +121,7 @@ export class Decoder {
     if (i.base === RIP_BASE) i.disp += i.next;
     i.mnemonic = r.m;
     i.ends = r.ends === true;
+    i.emit = r.emit;
     i.exec = r.compile(i);
     return i;
   }

@@ -9,7 +9,7 @@
  * file, in the manner of blink's and QEMU's decode tables.
  */
 import { ud } from '../fault.js';
-import type { Exec, Insn } from '../insn.js';
+import type { Emit, Exec, Insn } from '../insn.js';
 
 /** Immediate kinds, derived from the operand string. */
 export const Imm = {
@@ -39,6 +39,8 @@ export interface RowSpec {
   ends?: boolean;
   /** ModRM always names a register, whatever its mod bits (MOV to/from CRn/DRn, SDM Vol. 2 "MOV—Move to/from Control Registers"). */
   forceReg?: boolean;
+  /** Inline JavaScript for the block compiler (jit/), or none: the block then calls `exec`. */
+  emit?: Emit;
 }
 
 export interface Row extends RowSpec {
