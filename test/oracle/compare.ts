@@ -30,16 +30,19 @@ function differences(native: Outcome, emu: Outcome, undefinedFlags: number): str
 }
 
 /**
- * Assert that every vector behaves the same natively and emulated.
+ * Assert that every vector behaves the same natively and emulated — both
+ * interpreted step by step and run as compiled blocks (jit/).
  * `undefinedFlags(v)` gives the status flags the SDM leaves undefined for it.
  */
 export function assertSameAsCpu(vectors: Vector[], undefinedFlags: (v: Vector) => number): void {
   const native = runNative(vectors);
-  const emu = runEmulated(vectors);
   const failures: string[] = [];
-  vectors.forEach((v, k) => {
-    const d = differences(native[k]!, emu[k]!, undefinedFlags(v));
-    if (d.length > 0) failures.push(`${v.name} [code ${bytes(v.code)}]\n    ${d.join('\n    ')}`);
-  });
-  assert.equal(failures.length, 0, `${failures.length} of ${vectors.length} vectors differ from the CPU:\n  ${failures.slice(0, 8).join('\n  ')}`);
+  for (const compiled of [false, true]) {
+    const emu = runEmulated(vectors, { compiled });
+    vectors.forEach((v, k) => {
+      const d = differences(native[k]!, emu[k]!, undefinedFlags(v));
+      if (d.length > 0) failures.push(`${compiled ? '[compiled] ' : ''}${v.name} [code ${bytes(v.code)}]\n    ${d.join('\n    ')}`);
+    });
+  }
+  assert.equal(failures.length, 0, `${failures.length} runs of ${vectors.length} vectors differ from the CPU:\n  ${failures.slice(0, 8).join('\n  ')}`);
 }

@@ -5,6 +5,7 @@
  * reports the same `Outcome`.
  */
 import { Cpu, StopReason } from '../../src/hypervisor/cpu/cpu.js';
+import { HOT_THRESHOLD } from '../../src/hypervisor/cpu/jit/block-compiler.js';
 import { opcodeTable } from '../../src/hypervisor/cpu/ops/index.js';
 import { Flag } from '../../src/hypervisor/cpu/regs.js';
 import { PageTableBuilder } from '../../src/hypervisor/mmu/page-table-builder.js';
@@ -17,6 +18,8 @@ const STACK_SIZE = LAYOUT.STACK_HI - LAYOUT.STACK_LO;
 const DATA_SIZE = LAYOUT.DATA_SIZE;
 /** Generous: vectors are a handful of instructions, but REP string forms may loop. */
 const MAX_STEPS = 100_000;
+
+type Fault = Outcome['fault'];
 
 class Rig {
   readonly mem = new PhysicalMemory(8 << 20);
@@ -32,7 +35,36 @@ class Rig {
     this.cpu.setCpl(3);
   }
 
-  run(v: Vector): Outcome {
+  /**
+   * With `compiled`, blocks are compiled before they first run and the vector
+   * runs in one go, as hot code does; otherwise one interpreted step at a time.
+   */
+  private runStepwise(v: Vector, end: number): Fault {
+    const cpu = this.cpu;
+    for (let n = 0; n < MAX_STEPS; n++) {
+      if (cpu.rip === end) return null;
+      cpu.run(1);
+      if (cpu.stopReason === StopReason.FAULT) return cpu.lastFault!.vector;
+      if (cpu.stopReason !== StopReason.NONE) throw new Error(`vector ${v.name}: CPU stopped (${cpu.stopReason})`);
+    }
+    return 'timeout';
+  }
+
+  /** A UD2 placed right after the code marks the end: #UD there means "ran off the end". */
+  private runCompiled(v: Vector, end: number): Fault {
+    const cpu = this.cpu;
+    cpu.hotThreshold = 0;
+    this.mem.writeBytes(PHYS.CODE + v.code.length, Uint8Array.of(0x0f, 0x0b));
+    cpu.run(MAX_STEPS);
+    if (cpu.stopReason === StopReason.FAULT) {
+      const f = cpu.lastFault!;
+      return f.vector === 6 && cpu.rip === end ? null : f.vector;
+    }
+    if (cpu.stopReason !== StopReason.NONE) throw new Error(`vector ${v.name}: CPU stopped (${cpu.stopReason})`);
+    return 'timeout';
+  }
+
+  run(v: Vector, compiled: boolean): Outcome {
     const { cpu, mem } = this;
     mem.bytes.fill(0, PHYS.DATA, PHYS.DATA + DATA_SIZE);
     mem.bytes.fill(0, PHYS.STACK, PHYS.STACK + STACK_SIZE);
@@ -44,14 +76,9 @@ class Rig {
     cpu.setRflags((v.rflags & 0xcd5) | Flag.IF);
     cpu.rip = LAYOUT.CODE;
     const end = LAYOUT.CODE + v.code.length;
-    let fault: Outcome['fault'] = 'timeout';
-    for (let n = 0; n < MAX_STEPS; n++) {
-      if (cpu.rip === end) { fault = null; break; }
-      cpu.run(1);
-      if (cpu.stopReason === StopReason.FAULT) { fault = cpu.lastFault!.vector; break; }
-      if (cpu.stopReason !== StopReason.NONE) throw new Error(`vector ${v.name}: CPU stopped (${cpu.stopReason})`);
-    }
+    const fault = compiled ? this.runCompiled(v, end) : this.runStepwise(v, end);
     const f = fault !== null && fault !== 'timeout' ? cpu.lastFault! : undefined;
+    this.cpu.hotThreshold = HOT_THRESHOLD;
     return {
       fault,
       errorCode: f?.errorCode ?? 0,
@@ -67,7 +94,7 @@ class Rig {
 
 let rig: Rig | undefined;
 
-export function runEmulated(vectors: Vector[]): Outcome[] {
+export function runEmulated(vectors: Vector[], { compiled = false } = {}): Outcome[] {
   rig ??= new Rig();
-  return vectors.map((v) => rig!.run(v));
+  return vectors.map((v) => rig!.run(v, compiled));
 }

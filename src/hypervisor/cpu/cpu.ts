@@ -95,6 +95,8 @@ export class Cpu implements LazyFlags {
   breakBlock = false;
   /** Compile hot blocks (jit/). Off while something needs to see every instruction. */
   jit = true;
+  /** Interpreted runs of a block before it is compiled (0: compile on first sight). */
+  hotThreshold = HOT_THRESHOLD;
   /** Index in the running compiled block of the instruction executing now (block-compiler.ts). */
   k = 0;
 
@@ -249,12 +251,14 @@ export class Cpu implements LazyFlags {
         }
       }
       const insns = block.insns;
-      if (block.fn !== undefined && end - this.icount >= insns.length && this.jit) {
-        this.runCompiled(block);
-        prev = block.valid ? block : undefined;
-        continue;
+      if (this.jit) {
+        if (block.fn === undefined && ++block.hits > this.hotThreshold) block.fn = compileBlock(insns);
+        if (block.fn !== undefined && end - this.icount >= insns.length) {
+          this.runCompiled(block);
+          prev = block.valid ? block : undefined;
+          continue;
+        }
       }
-      if (++block.hits === HOT_THRESHOLD && this.jit) block.fn = compileBlock(insns);
       const n = Math.min(insns.length, end - this.icount);
       let k = 0;
       try {

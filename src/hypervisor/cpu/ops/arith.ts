@@ -5,7 +5,8 @@
 import { ALU_NAMES, AluOp, alu, alu64, incdec } from '../alu.js';
 import type { Cpu } from '../cpu.js';
 import type { RowSpec, OpcodeTable } from '../decode/table.js';
-import type { Exec, Insn } from '../insn.js';
+import type { Emit, Exec, Insn } from '../insn.js';
+import { aluCode, eaCode, loadReg, loadRm, storeReg, storeRm } from '../jit/snippets.js';
 import { getE, getG, prepareReg, prepareRm, putE, putG, readMem, readMemForWrite, sizeMask, writeMem, type Getter } from '../operands.js';
 
 const bits = (size: number): number => size * 8;
@@ -137,27 +138,64 @@ function unary(kind: UnaryKind, i: Insn): Exec {
   return (c, i) => put(c, i, applyUnary(c, kind, size, get(c, i), 0), 0);
 }
 
+// ---- inline forms for the block compiler ----------------------------------------------
+
+/** The inline operation per AluOp (CMP computes a SUB); ADC and SBB have none. */
+const ALU_INLINE = ['add', 'or', undefined, undefined, 'and', 'sub', 'xor', 'sub'] as const;
+
+/**
+ * ALU at 32/64 bits. `form` names where the destination and source are: E,G
+ * (r/m op= reg), G,E (reg op= r/m) or E,I (r/m op= imm). `store` false for
+ * CMP and TEST.
+ */
+function emitAlu(op: number, form: 'EG' | 'GE' | 'EI', store = op !== AluOp.CMP): Emit {
+  const kind = ALU_INLINE[op];
+  return (i) => {
+    const size = i.opsize;
+    if (kind === undefined || (size !== 4 && size !== 8)) return undefined;
+    const ea = i.ea === null ? '' : eaCode(i);
+    if (ea === undefined) return undefined;
+    let operands: string;
+    if (form === 'GE') operands = loadReg(i.reg, size, 'd') + loadRm(i, size, 's');
+    else {
+      operands = loadRm(i, size, 'd', store);
+      operands += form === 'EG' ? loadReg(i.reg, size, 's') : size === 8 ? `const s = ${i.imm}, sh = ${i.immHi};` : `const s = ${i.imm};`;
+    }
+    const write = !store ? '' : form === 'GE' ? storeReg(i.reg, size) : storeRm(i, size);
+    return ea + operands + aluCode(kind, size) + write;
+  };
+}
+
+/** INC/DEC of a 32/64-bit register, through the interpreter's incdec (which keeps CF). */
+const emitIncDec = (dec: boolean): Emit => (i) => {
+  if (i.ea !== null || (i.opsize !== 4 && i.opsize !== 8)) return undefined;
+  const r = i.rm;
+  return i.opsize === 8
+    ? `lo[${r}] = H.incdec(c, ${dec}, 64, lo[${r}], hi[${r}]); hi[${r}] = c.vhi;`
+    : `lo[${r}] = H.incdec(c, ${dec}, 32, lo[${r}], 0); hi[${r}] = 0;`;
+};
+
 // Group members, shared with the group tables in groups.ts.
-export const GROUP1: RowSpec[] = ALU_NAMES.map((m, op) => ({ m, o: 'Ev,Iz', lockable: op !== AluOp.CMP, compile: (i: Insn) => aluToE(op, i, 'imm') }));
+export const GROUP1: RowSpec[] = ALU_NAMES.map((m, op) => ({ m, o: 'Ev,Iz', lockable: op !== AluOp.CMP, compile: (i: Insn) => aluToE(op, i, 'imm'), emit: emitAlu(op, 'EI') }));
 export const group1 = (o: string): RowSpec[] => GROUP1.map((r) => ({ ...r, o }));
-export const TEST_EI = (o: string): RowSpec => ({ m: 'TEST', o, compile: (i) => logicTest(i, 'imm') });
+export const TEST_EI = (o: string): RowSpec => ({ m: 'TEST', o, compile: (i) => logicTest(i, 'imm'), emit: emitAlu(AluOp.AND, 'EI', false) });
 export const NOT = (o: string): RowSpec => ({ m: 'NOT', o, lockable: true, compile: (i) => unary('not', i) });
 export const NEG = (o: string): RowSpec => ({ m: 'NEG', o, lockable: true, compile: (i) => unary('neg', i) });
-export const INC = (o: string): RowSpec => ({ m: 'INC', o, lockable: true, compile: (i) => unary('inc', i) });
-export const DEC = (o: string): RowSpec => ({ m: 'DEC', o, lockable: true, compile: (i) => unary('dec', i) });
+export const INC = (o: string): RowSpec => ({ m: 'INC', o, lockable: true, compile: (i) => unary('inc', i), emit: emitIncDec(false) });
+export const DEC = (o: string): RowSpec => ({ m: 'DEC', o, lockable: true, compile: (i) => unary('dec', i), emit: emitIncDec(true) });
 
 export function register(t: OpcodeTable): void {
   for (let op = 0; op < 8; op++) {
     const m = ALU_NAMES[op]!, base = op << 3, lockable = op !== AluOp.CMP;
     t.one(base + 0, { m, o: 'Eb,Gb', lockable, compile: (i) => aluToE(op, i, getG(1)) });
-    t.one(base + 1, { m, o: 'Ev,Gv', lockable, compile: (i) => aluToE(op, i, getG(i.opsize)) });
+    t.one(base + 1, { m, o: 'Ev,Gv', lockable, compile: (i) => aluToE(op, i, getG(i.opsize)), emit: emitAlu(op, 'EG') });
     t.one(base + 2, { m, o: 'Gb,Eb', compile: (i) => aluToG(op, i) });
-    t.one(base + 3, { m, o: 'Gv,Ev', compile: (i) => aluToG(op, i) });
+    t.one(base + 3, { m, o: 'Gv,Ev', compile: (i) => aluToG(op, i), emit: emitAlu(op, 'GE') });
     t.one(base + 4, { m, o: 'AL,Ib', compile: (i) => aluToAcc(op, i) });
-    t.one(base + 5, { m, o: 'rAX,Iz', compile: (i) => aluToAcc(op, i) });
+    t.one(base + 5, { m, o: 'rAX,Iz', compile: (i) => aluToAcc(op, i), emit: emitAlu(op, 'EI') });
   }
   t.one(0x84, { m: 'TEST', o: 'Eb,Gb', compile: (i) => logicTest(i, getG(1)) });
-  t.one(0x85, { m: 'TEST', o: 'Ev,Gv', compile: (i) => logicTest(i, getG(i.opsize)) });
+  t.one(0x85, { m: 'TEST', o: 'Ev,Gv', compile: (i) => logicTest(i, getG(i.opsize)), emit: emitAlu(AluOp.AND, 'EG', false) });
   t.one(0xa8, { m: 'TEST', o: 'AL,Ib', compile: (i) => { i.rm = 0; i.ea = null; return logicTest(i, 'imm'); } });
-  t.one(0xa9, { m: 'TEST', o: 'rAX,Iz', compile: (i) => { i.rm = 0; i.ea = null; return logicTest(i, 'imm'); } });
+  t.one(0xa9, { m: 'TEST', o: 'rAX,Iz', compile: (i) => { i.rm = 0; i.ea = null; return logicTest(i, 'imm'); }, emit: emitAlu(AluOp.AND, 'EI', false) });
 }

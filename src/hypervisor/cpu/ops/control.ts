@@ -9,7 +9,7 @@ import { CANON } from '../decode/ea.js';
 import type { OpcodeTable, RowSpec } from '../decode/table.js';
 import { GuestFault, Vector } from '../fault.js';
 import { testCondition } from '../flags.js';
-import type { Exec, Insn } from '../insn.js';
+import type { Emit, Exec, Insn } from '../insn.js';
 import { getE, prepareRm } from '../operands.js';
 import { Reg, TWO32 } from '../regs.js';
 import { adjustRsp, peekStack64, push64 } from '../stack.js';
@@ -121,17 +121,35 @@ function jrcxz(i: Insn): Exec {
   return (c) => { if (zero(c)) c.rip = target; };
 }
 
+// ---- inline forms for the block compiler ----------------------------------------------
+
+const emitJcc: Emit = (i) => {
+  const target = relTarget(i);
+  return canonical(target) ? `if (H.testCondition(c, ${i.opcode & 15})) { c.rip = ${target}; $RET }` : undefined;
+};
+
+const emitJmpRel: Emit = (i) => {
+  const target = relTarget(i);
+  return canonical(target) ? `c.rip = ${target}; $RET` : undefined;
+};
+
+const emitCallRel: Emit = (i) => {
+  const target = relTarget(i);
+  if (!canonical(target)) return undefined;
+  return `H.push64(c, ${i.next | 0}, ${Math.floor(i.next / TWO32) | 0}); c.rip = ${target}; $RET`;
+};
+
 export const CALL_EV: RowSpec = { m: 'CALL', o: 'Ev', f64: true, ends: true, compile: callInd };
 export const JMP_EV: RowSpec = { m: 'JMP', o: 'Ev', f64: true, ends: true, compile: jmpInd };
 
 export function register(t: OpcodeTable): void {
   for (let cc = 0; cc < 16; cc++) {
-    t.one(0x70 + cc, { m: 'Jcc', o: 'Jb', f64: true, compile: jcc });
-    t.two(0x80 + cc, { m: 'Jcc', o: 'Jz', f64: true, compile: jcc });
+    t.one(0x70 + cc, { m: 'Jcc', o: 'Jb', f64: true, compile: jcc, emit: emitJcc });
+    t.two(0x80 + cc, { m: 'Jcc', o: 'Jz', f64: true, compile: jcc, emit: emitJcc });
   }
-  t.one(0xeb, { m: 'JMP', o: 'Jb', f64: true, ends: true, compile: jmpRel });
-  t.one(0xe9, { m: 'JMP', o: 'Jz', f64: true, ends: true, compile: jmpRel });
-  t.one(0xe8, { m: 'CALL', o: 'Jz', f64: true, ends: true, compile: callRel });
+  t.one(0xeb, { m: 'JMP', o: 'Jb', f64: true, ends: true, compile: jmpRel, emit: emitJmpRel });
+  t.one(0xe9, { m: 'JMP', o: 'Jz', f64: true, ends: true, compile: jmpRel, emit: emitJmpRel });
+  t.one(0xe8, { m: 'CALL', o: 'Jz', f64: true, ends: true, compile: callRel, emit: emitCallRel });
   t.one(0xc3, { m: 'RET', o: '', f64: true, ends: true, compile: ret });
   t.one(0xc2, { m: 'RET', o: 'Iw', f64: true, ends: true, compile: ret });
   t.one(0xe0, { m: 'LOOPNE', o: 'Jb', f64: true, compile: loop });

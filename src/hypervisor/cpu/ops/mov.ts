@@ -2,9 +2,10 @@
  * Data movement: MOV, MOVZX/MOVSX/MOVSXD, LEA, XCHG, CMOVcc, SETcc, NOP
  * (SDM Vol. 2, "MOV", "MOVZX", "MOVSX/MOVSXD", "LEA", "XCHG", "CMOVcc", "SETcc").
  */
-import type { OpcodeTable } from '../decode/table.js';
+import type { OpcodeTable, RowSpec } from '../decode/table.js';
 import { testCondition } from '../flags.js';
-import type { Exec, Insn } from '../insn.js';
+import type { Emit, Exec, Insn } from '../insn.js';
+import { eaCode } from '../jit/snippets.js';
 import { getE, getG, prepareReg, prepareRm, putE, putG, readMem, readMemForWrite, setReg, writeMem } from '../operands.js';
 import { TWO32 } from '../regs.js';
 
@@ -126,26 +127,95 @@ function setcc(i: Insn): Exec {
   return (c, i) => put(c, i, testCondition(c, cc) ? 1 : 0, 0);
 }
 
+// ---- inline forms for the block compiler ----------------------------------------------
+
+const is32or64 = (i: Insn): boolean => i.opsize === 4 || i.opsize === 8;
+
+/** MOV r/m, reg (89). */
+const emitMovEG: Emit = (i) => {
+  if (!is32or64(i)) return undefined;
+  const w = i.opsize === 8;
+  if (i.ea === null) return `lo[${i.rm}] = lo[${i.reg}]; hi[${i.rm}] = ${w ? `hi[${i.reg}]` : 0};`;
+  const ea = eaCode(i);
+  if (ea === undefined) return undefined;
+  return ea + (w ? `m.write64(a, lo[${i.reg}], hi[${i.reg}]);` : `m.write32(a, lo[${i.reg}]);`);
+};
+
+/** MOV reg, r/m (8B). */
+const emitMovGE: Emit = (i) => {
+  if (!is32or64(i)) return undefined;
+  const w = i.opsize === 8;
+  if (i.ea === null) return `lo[${i.reg}] = lo[${i.rm}]; hi[${i.reg}] = ${w ? `hi[${i.rm}]` : 0};`;
+  const ea = eaCode(i);
+  if (ea === undefined) return undefined;
+  return ea + (w ? `const v = m.read64(a); hi[${i.reg}] = m.hi; lo[${i.reg}] = v;` : `lo[${i.reg}] = m.read32(a); hi[${i.reg}] = 0;`);
+};
+
+/** MOV r/m, imm (C7) and MOV reg, imm (B8+r): the decoder has put the register in rm. */
+const emitMovImm: Emit = (i) => {
+  if (!is32or64(i)) return undefined;
+  const hiVal = i.opsize === 8 ? i.immHi : 0;
+  if (i.ea === null) return `lo[${i.rm}] = ${i.imm}; hi[${i.rm}] = ${hiVal};`;
+  const ea = eaCode(i);
+  if (ea === undefined) return undefined;
+  return ea + (i.opsize === 8 ? `m.write64(a, ${i.imm}, ${hiVal});` : `m.write32(a, ${i.imm});`);
+};
+
+/** LEA with 64-bit addressing: the exact two-half sum of the interpreter's `lea`. */
+const emitLea: Emit = (i) => {
+  if (!is32or64(i) || i.adsize !== 8) return undefined;
+  let code: string;
+  if (i.base >= 16) {
+    const h = Math.floor(i.disp / TWO32);
+    code = `const t = ${i.disp - h * TWO32}; let th = ${h};`;
+  } else {
+    code = `let t = ${i.disp}; let th = 0;`;
+    if (i.base >= 0) code += ` t += lo[${i.base}] >>> 0; th += hi[${i.base}];`;
+  }
+  if (i.index >= 0) code += ` t += (lo[${i.index}] >>> 0) * ${1 << i.scale}; th += hi[${i.index}] * ${1 << i.scale};`;
+  return code + (i.opsize === 8
+    ? ` hi[${i.reg}] = (th + Math.floor(t / ${TWO32})) | 0; lo[${i.reg}] = t | 0;`
+    : ` lo[${i.reg}] = t | 0; hi[${i.reg}] = 0;`);
+};
+
+/** MOVZX/MOVSX/MOVSXD into a 32/64-bit register. */
+const emitExtend = (from: 1 | 2 | 4, signed: boolean): Emit => (i) => {
+  if (!is32or64(i) || (from === 4 && i.opsize !== 8)) return undefined;
+  if (i.ea === null) {
+    const src = from === 1 && i.rm >= 16 ? `(lo[${i.rm - 16}] >> 8)` : `lo[${i.rm}]`;
+    return `const x = ${src}; ${extendStore(i, from, signed)}`;
+  }
+  const ea = eaCode(i);
+  if (ea === undefined) return undefined;
+  return `${ea} const x = m.read${from * 8}(a); ${extendStore(i, from, signed)}`;
+};
+
+function extendStore(i: Insn, from: 1 | 2 | 4, signed: boolean): string {
+  const shift = 32 - from * 8;
+  const v = signed ? (from === 4 ? 'x' : `((x << ${shift}) >> ${shift})`) : from === 4 ? 'x' : `(x & ${from === 1 ? 0xff : 0xffff})`;
+  return `const v = ${v}; lo[${i.reg}] = v; hi[${i.reg}] = ${signed && i.opsize === 8 ? 'v >> 31' : 0};`;
+}
+
 const nop: Exec = () => {};
 
 export function register(t: OpcodeTable): void {
   t.one(0x88, { m: 'MOV', o: 'Eb,Gb', compile: movEG });
-  t.one(0x89, { m: 'MOV', o: 'Ev,Gv', compile: movEG });
+  t.one(0x89, { m: 'MOV', o: 'Ev,Gv', compile: movEG, emit: emitMovEG });
   t.one(0x8a, { m: 'MOV', o: 'Gb,Eb', compile: movGE });
-  t.one(0x8b, { m: 'MOV', o: 'Gv,Ev', compile: movGE });
-  t.one(0x8d, { m: 'LEA', o: 'Gv,M', memOnly: true, compile: lea });
+  t.one(0x8b, { m: 'MOV', o: 'Gv,Ev', compile: movGE, emit: emitMovGE });
+  t.one(0x8d, { m: 'LEA', o: 'Gv,M', memOnly: true, compile: lea, emit: emitLea });
   for (let r = 0; r < 8; r++) {
     t.one(0xb0 + r, { m: 'MOV', o: 'Zb,Ib', compile: movZI });
-    t.one(0xb8 + r, { m: 'MOV', o: 'Zv,Iv', compile: movZI });
+    t.one(0xb8 + r, { m: 'MOV', o: 'Zv,Iv', compile: movZI, emit: emitMovImm });
     t.one(0x90 + r, { m: r === 0 ? 'NOP' : 'XCHG', o: 'Zv,rAX', compile: xchgAcc });
   }
   t.one(0x86, { m: 'XCHG', o: 'Eb,Gb', lockable: true, compile: xchg });
   t.one(0x87, { m: 'XCHG', o: 'Ev,Gv', lockable: true, compile: xchg });
-  t.one(0x63, { m: 'MOVSXD', o: 'Gv,Ed', compile: (i) => (i.opsize === 8 ? extend(i, 4, true) : extend(i, i.opsize === 2 ? 2 : 4, false)) });
-  t.two(0xb6, { m: 'MOVZX', o: 'Gv,Eb', compile: (i) => extend(i, 1, false) });
-  t.two(0xb7, { m: 'MOVZX', o: 'Gv,Ew', compile: (i) => extend(i, 2, false) });
-  t.two(0xbe, { m: 'MOVSX', o: 'Gv,Eb', compile: (i) => extend(i, 1, true) });
-  t.two(0xbf, { m: 'MOVSX', o: 'Gv,Ew', compile: (i) => extend(i, 2, true) });
+  t.one(0x63, { m: 'MOVSXD', o: 'Gv,Ed', compile: (i) => (i.opsize === 8 ? extend(i, 4, true) : extend(i, i.opsize === 2 ? 2 : 4, false)), emit: emitExtend(4, true) });
+  t.two(0xb6, { m: 'MOVZX', o: 'Gv,Eb', compile: (i) => extend(i, 1, false), emit: emitExtend(1, false) });
+  t.two(0xb7, { m: 'MOVZX', o: 'Gv,Ew', compile: (i) => extend(i, 2, false), emit: emitExtend(2, false) });
+  t.two(0xbe, { m: 'MOVSX', o: 'Gv,Eb', compile: (i) => extend(i, 1, true), emit: emitExtend(1, true) });
+  t.two(0xbf, { m: 'MOVSX', o: 'Gv,Ew', compile: (i) => extend(i, 2, true), emit: emitExtend(2, true) });
   for (let cc = 0; cc < 16; cc++) {
     t.two(0x40 + cc, { m: 'CMOVcc', o: 'Gv,Ev', compile: cmov });
     t.two(0x90 + cc, { m: 'SETcc', o: 'Eb', compile: setcc });
@@ -168,4 +238,4 @@ export function register(t: OpcodeTable): void {
   t.one(0xa3, { m: 'MOV', o: 'Ov,rAX', compile: moffs(false) });
 }
 
-export const MOV_EI = (o: string) => ({ m: 'MOV', o, compile: movEI });
+export const MOV_EI = (o: string): RowSpec => ({ m: 'MOV', o, compile: movEI, emit: emitMovImm });

@@ -5,7 +5,7 @@
  */
 import type { OpcodeTable, RowSpec } from '../decode/table.js';
 import { readRflags } from '../flags.js';
-import type { Exec, Insn } from '../insn.js';
+import type { Emit, Exec, Insn } from '../insn.js';
 import { getE, prepareRm, putE } from '../operands.js';
 import { Flag, Reg, TWO32 } from '../regs.js';
 import { adjustRsp, pop, push, push64 } from '../stack.js';
@@ -122,13 +122,25 @@ function enter(i: Insn): Exec {
   };
 }
 
+const emitPushReg: Emit = (i) => {
+  if (i.opsize !== 8) return undefined;
+  const r = opcodeReg(i);
+  return `H.push64(c, lo[${r}], hi[${r}]);`;
+};
+
+const emitPopReg: Emit = (i) => {
+  if (i.opsize !== 8) return undefined;
+  const r = opcodeReg(i);
+  return `const v = H.pop64(c); hi[${r}] = c.vhi; lo[${r}] = v;`;
+};
+
 export const PUSH_EV: RowSpec = { m: 'PUSH', o: 'Ev', d64: true, compile: pushE };
 export const POP_EV: RowSpec = { m: 'POP', o: 'Ev', d64: true, compile: popE };
 
 export function register(t: OpcodeTable): void {
   for (let r = 0; r < 8; r++) {
-    t.one(0x50 + r, { m: 'PUSH', o: 'Zv', d64: true, compile: pushReg });
-    t.one(0x58 + r, { m: 'POP', o: 'Zv', d64: true, compile: popReg });
+    t.one(0x50 + r, { m: 'PUSH', o: 'Zv', d64: true, compile: pushReg, emit: emitPushReg });
+    t.one(0x58 + r, { m: 'POP', o: 'Zv', d64: true, compile: popReg, emit: emitPopReg });
   }
   t.one(0x68, { m: 'PUSH', o: 'Iz', d64: true, compile: pushImm });
   t.one(0x6a, { m: 'PUSH', o: 'Ib', d64: true, compile: pushImm });
