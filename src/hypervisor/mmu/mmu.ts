@@ -176,7 +176,18 @@ export class Mmu {
     return this.slowRead(la, 8, this.needW, Access.WRITE);
   }
 
-  /** Physical address of an instruction byte, checked for execute permission. */
+  /**
+   * The guest-physical address of `la`, checked for `access` at the current
+   * privilege: the TLB when it hits, else a walk (which may raise #PF).
+   */
+  pa(la: number, access: Access): number {
+    const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
+    const need = access === Access.WRITE ? this.needW : access === Access.EXEC ? this.needX : this.needR;
+    if (t.tag[i] === la - off && (t.perm[i]! & need) !== 0) return t.phys[i]! + off;
+    return this.translate(la, access, this.user);
+  }
+
+  /** Physical address of an instruction byte, checked for execute permission (the hot case of `pa`). */
   fetchPa(la: number): number {
     const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
     if (t.tag[i] === la - off && (t.perm[i]! & this.needX) !== 0) return t.phys[i]! + off;

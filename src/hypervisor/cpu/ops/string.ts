@@ -22,7 +22,6 @@
  * is invisible to the guest.
  */
 import { Access, PAGE_MASK, PAGE_SIZE } from '../../mmu/paging-bits.js';
-import { Tlb } from '../../mmu/tlb.js';
 import { AluOp, alu, alu64 } from '../alu.js';
 import type { Cpu } from '../cpu.js';
 import { CANON } from '../decode/ea.js';
@@ -142,17 +141,9 @@ function elementsInPage(la: number, size: number, down: boolean): number {
   return off + size > PAGE_SIZE ? 0 : Math.floor(off / size) + 1;
 }
 
-/**
- * The guest-physical address of `la`, checked for the access; -1 if it is not
- * RAM (MMIO goes element by element). A TLB hit is tested as the MMU's own
- * accessors do (the TLB holds RAM pages only); a miss walks the page tables,
- * which checks permissions, sets A/D and refills the TLB, or throws #PF.
- */
+/** The guest-physical address of `la`, checked for the access (or #PF); -1 if it is not RAM (MMIO goes element by element). */
 function ramAddress(c: Cpu, la: number, access: Access): number {
-  const m = c.mmu, t = m.tlb, k = Tlb.slot(la), off = la & PAGE_MASK;
-  const need = access === Access.WRITE ? m.needW : m.needR;
-  if (t.tag[k] === la - off && (t.perm[k]! & need) !== 0) return t.phys[k]! + off;
-  const pa = m.translate(la, access, m.user);
+  const pa = c.mmu.pa(la, access);
   return c.mem.isRam(pa) ? pa : -1;
 }
 
