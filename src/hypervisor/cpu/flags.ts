@@ -127,9 +127,12 @@ export function readRflags(f: LazyFlags): number {
     getCF(f) | (getPF(f) << 2) | (getAF(f) << 4) | (getZF(f) << 6) | (getSF(f) << 7) | (getOF(f) << 11)) >>> 0;
 }
 
-/** Store the status flags verbatim (bits outside ARITH_FLAGS are kept). */
+/**
+ * Replace all six status flags (bits outside ARITH_FLAGS are kept). Nothing
+ * lazy needs settling first: only the status flags are ever lazy.
+ */
 export function setStatusFlags(f: LazyFlags, bits: number): void {
-  f.rflags = readRflags(f) & ~ARITH_FLAGS | (bits & ARITH_FLAGS);
+  f.rflags = (f.rflags & ~ARITH_FLAGS) | (bits & ARITH_FLAGS);
   f.fOp = FlagOp.NONE;
 }
 
