@@ -15,6 +15,7 @@
 #include "compiler.h"
 #include "fmt.h"
 #include "mem.h"
+#include "sha256_compress.h"
 
 #ifndef MIX_ITERS
 #define MIX_ITERS 10000
@@ -51,63 +52,6 @@ static uint32_t crc32(uint32_t crc, const uint8_t *p, size_t n)
 	while (n--)
 		crc = (crc >> 8) ^ crc_table[(crc ^ *p++) & 0xff];
 	return ~crc;
-}
-
-/* ---- SHA-256 compression ---- */
-
-static uint32_t ror(uint32_t x, unsigned n)
-{
-	return (x >> n) | (x << (32 - n));
-}
-
-static void sha256_block(uint32_t h[8], const uint32_t in[16])
-{
-	static const uint32_t k[64] = {
-		0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b,
-		0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
-		0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7,
-		0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
-		0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152,
-		0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
-		0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-		0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-		0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
-		0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
-		0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f,
-		0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
-		0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-	};
-	uint32_t w[64];
-	uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
-	uint32_t e = h[4], f = h[5], g = h[6], hh = h[7];
-
-	memcpy(w, in, 64);
-	for (int i = 16; i < 64; i++)
-		w[i] = w[i - 16] + w[i - 7] +
-		       (ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3)) +
-		       (ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10));
-	for (int i = 0; i < 64; i++) {
-		uint32_t t1 = hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) +
-			      ((e & f) ^ (~e & g)) + k[i] + w[i];
-		uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) +
-			      ((a & b) ^ (a & c) ^ (b & c));
-		hh = g;
-		g = f;
-		f = e;
-		e = d + t1;
-		d = c;
-		c = b;
-		b = a;
-		a = t1 + t2;
-	}
-	h[0] += a;
-	h[1] += b;
-	h[2] += c;
-	h[3] += d;
-	h[4] += e;
-	h[5] += f;
-	h[6] += g;
-	h[7] += hh;
 }
 
 /* ---- sorting through a comparator pointer ---- */
@@ -244,8 +188,8 @@ int main(void)
 			data[i] = rand32();
 
 		crc = crc32(crc, (const uint8_t *)data, sizeof(data));
-		sha256_block(h, data);
-		sha256_block(h, data + 16);
+		sha256_compress_words(h, data);
+		sha256_compress_words(h, data + 16);
 
 		mul256(product, data, data + 8);
 		for (int i = 0; i < 16; i++)
