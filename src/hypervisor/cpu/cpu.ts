@@ -99,6 +99,8 @@ export class Cpu implements LazyFlags {
   hotThreshold = HOT_THRESHOLD;
   /** Index in the running compiled block of the instruction executing now (block-compiler.ts). */
   k = 0;
+  /** Instructions retired by earlier passes of a compiled block that loops on itself. */
+  kRetired = 0;
 
   readonly code: CodeCache;
   private readonly decoder: Decoder;
@@ -254,7 +256,7 @@ export class Cpu implements LazyFlags {
       if (this.jit) {
         if (block.fn === undefined && ++block.hits > this.hotThreshold) block.fn = compileBlock(insns);
         if (block.fn !== undefined && end - this.icount >= insns.length) {
-          this.runCompiled(block);
+          this.runCompiled(block, end - this.icount);
           prev = block.valid ? block : undefined;
           continue;
         }
@@ -281,11 +283,12 @@ export class Cpu implements LazyFlags {
     return this.icount - start;
   }
 
-  private runCompiled(block: Block): void {
+  private runCompiled(block: Block, budget: number): void {
     try {
-      this.icount += block.fn!(this, block.insns);
+      this.icount += block.fn!(this, block.insns, budget);
     } catch (e) {
       const i = block.insns[this.k]!;
+      this.icount += this.kRetired;
       if (e instanceof GuestFault && e.trap) this.icount += this.k + 1;
       else { this.icount += this.k; this.rip = i.addr; }
       this.exception(e);
