@@ -33,6 +33,7 @@ class Rig {
     this.cpu = new Cpu(this.mem, opcodeTable());
     this.cpu.enterLongMode(pt.cr3);
     this.cpu.setCpl(3);
+    this.cpu.onException = () => false; // report faults, as the native harness does
   }
 
   /**

@@ -20,6 +20,8 @@ export function testMachine(mib = 32, opts: MapOptions = {}): TestMachine {
   pt.map(0, 0, 16 << 20, { pageSize: 0x200000, ...opts });
   const cpu = new Cpu(mem, opcodeTable());
   cpu.enterLongMode(pt.cr3);
+  // No IDT here: a fault stops the CPU so that tests can look at it.
+  cpu.onException = () => false;
   return { cpu, mem, pt };
 }
 

@@ -14,18 +14,23 @@ import { Block, CodeCache } from './code-cache.js';
 import type { Vendor } from './cpuid.js';
 import { Decoder } from './decode/decoder.js';
 import type { OpcodeTable } from './decode/table.js';
-import { GuestFault, Vector } from './fault.js';
+import { GuestFault, Vector, hasErrorCode } from './fault.js';
+import { EventType, Shutdown, deliverEvent } from './interrupts.js';
 import { FlagOp, readRflags, type LazyFlags } from './flags.js';
 import { SEG_ZERO, type Insn } from './insn.js';
 import { HOT_THRESHOLD, compileBlock } from './jit/block-compiler.js';
+import { enterLongMode } from './reset.js';
 import { NO_PORTS, type PortIo } from './ports.js';
-import { ARITH_FLAGS, Flag, RFLAGS_FIXED, Seg } from './regs.js';
+import { ARITH_FLAGS, Cr0, Efer, Flag, RFLAGS_FIXED } from './regs.js';
+export { Cr0, Cr4, Efer } from './regs.js';
 
 /** Why `run` returned before its budget was spent. */
 export const StopReason = {
   NONE: 0,
   /** HLT with nothing to wake it (the platform layer decides what "wake" means). */
   HALT: 1,
+  /** Triple fault: the processor shut down (SDM Vol. 3A §6.15, interrupt 8). */
+  SHUTDOWN: 4,
   /** An exception nobody handled (no `onException`, or it declined). */
   FAULT: 2,
   /** Something outside the CPU asked it to stop (a device, a debugger, a pause). */
@@ -33,9 +38,19 @@ export const StopReason = {
 } as const;
 export type StopReason = (typeof StopReason)[keyof typeof StopReason];
 
-export const Cr0 = { PE: 1, MP: 2, EM: 4, TS: 8, ET: 16, NE: 32, WP: 1 << 16, AM: 1 << 18, NW: 1 << 29, CD: 1 << 30, PG: 1 << 31 } as const;
-export const Cr4 = { VME: 1, PVI: 2, TSD: 4, DE: 8, PSE: 16, PAE: 32, MCE: 64, PGE: 128, OSFXSR: 512 } as const;
-export const Efer = { SCE: 1, LME: 1 << 8, LMA: 1 << 10, NXE: 1 << 11 } as const;
+/** The CPU's view of its local interrupt controller (devices/interrupts.ts InterruptController). */
+export interface InterruptSource {
+  pendingVector(): number;
+  acknowledge(vector: number): void;
+}
+
+/** MSRs implemented by the platform rather than the core: returns undefined when not claimed. */
+export interface PlatformMsr {
+  read(msr: number): [lo: number, hi: number] | undefined;
+  /** False when not claimed; throw a GuestFault for #GP. */
+  write(msr: number, lo: number, hi: number): boolean;
+}
+
 
 /** Handles an exception; returns false to stop the CPU with StopReason.FAULT instead. */
 export type ExceptionHandler = (cpu: Cpu, f: GuestFault) => boolean;
@@ -60,12 +75,48 @@ export class Cpu implements LazyFlags {
   fRes = 0; fResHi = 0;
   savedCF = 0;
 
-  /** Segment selectors and cached bases; index SEG_ZERO is a base that is always 0. */
+  /**
+   * Segment registers: selector and descriptor cache (base, byte limit, VMX-style
+   * attributes, see descriptor.ts). Index SEG_ZERO is a base that is always 0.
+   */
   readonly segSel = new Uint16Array(7);
   readonly segBase = new Float64Array(7);
+  readonly segLimit = new Float64Array(7).fill(0xffff);
+  readonly segAttr = new Uint16Array(7);
   /** Code segment width: 16, 32 or 64. */
   codeBits = 64;
+  /** Stack width for pushes and pops: 16, 32 (SS.B) or 64. */
+  stackBits = 64;
   cpl = 0;
+
+  // Descriptor-table registers (SDM Vol. 3A §2.4).
+  gdtBase = 0; gdtLimit = 0xffff;
+  idtBase = 0; idtLimit = 0x3ff;
+  ldtSel = 0; ldtBase = 0; ldtLimit = 0;
+  trSel = 0; trBase = 0; trLimit = 0xffff; trAttr = 0x8b;
+
+  // MSR-backed state (msr.ts).
+  starLo = 0; starHi = 0;
+  lstar = 0; cstar = 0; fmask = 0;
+  /** Debug registers DR0-DR7 (DR4/DR5 alias DR6/DR7). Reset values from SDM Vol. 3B §17.2. */
+  readonly dr = Float64Array.of(0, 0, 0, 0, 0, 0, 0xffff0ff0, 0x400);
+
+  // Pending and blocked events (interrupts.ts).
+  /** The local interrupt controller (the LAPIC), asked at instruction boundaries. */
+  intc: InterruptSource | undefined;
+  /** MSRs owned by the platform (APIC_BASE, the x2APIC range); undefined result = not claimed. */
+  platformMsr: PlatformMsr | undefined;
+  nmiPending = false;
+  /** NMIs are blocked from NMI delivery until the next IRET (SDM Vol. 3A §6.7.1). */
+  nmiBlocked = false;
+  /** Something may want delivery: checked at each block boundary. */
+  eventsPending = false;
+  /** The next instruction runs in an interrupt shadow (after STI, MOV SS, POP SS: SDM Vol. 3A §6.8.3). */
+  inhibitNext = false;
+  /** Ticks spent halted: virtual time is icount + idleTicks. */
+  idleTicks = 0;
+  /** Added to virtual time for RDTSC (IA32_TSC writes). */
+  tscOffset = 0;
 
   cr0 = Cr0.ET | Cr0.NE;
   cr2 = 0;
@@ -124,8 +175,10 @@ export class Cpu implements LazyFlags {
 
   /** Write RFLAGS wholesale (status flags become eager). Reserved bits keep their fixed values. */
   setRflags(v: number): void {
+    const rising = (v & ~this.rflags & Flag.IF) !== 0;
     this.rflags = (v & 0x3f7fd5) | RFLAGS_FIXED;
     this.fOp = FlagOp.NONE;
+    if (rising) this.kick();
   }
 
   /** Set or clear a non-status flag such as DF, IF or TF. */
@@ -229,6 +282,13 @@ export class Cpu implements LazyFlags {
     const tlb = this.mmu.tlb;
     let prev: Block | undefined;
     while (this.icount < end && this.stopReason === StopReason.NONE) {
+      // Interrupts are recognised between instructions (SDM Vol. 3A §6.9); here, between blocks,
+      // which end wherever something may have made one deliverable.
+      if (this.eventsPending && !this.inhibitNext) {
+        this.deliverPendingEvents();
+        prev = undefined;
+        if (this.stopReason !== StopReason.NONE) break;
+      }
       const rip = this.rip;
       let block: Block | undefined;
       if (prev !== undefined && prev.linkEpoch === tlb.epoch) {
@@ -253,7 +313,9 @@ export class Cpu implements LazyFlags {
         }
       }
       const insns = block.insns;
-      if (this.jit) {
+      // After STI or MOV SS exactly one instruction runs before anything is delivered.
+      const shadowed = this.inhibitNext;
+      if (this.jit && !shadowed) {
         if (block.fn === undefined && ++block.hits > this.hotThreshold) block.fn = compileBlock(insns);
         if (block.fn !== undefined && end - this.icount >= insns.length) {
           this.runCompiled(block, end - this.icount);
@@ -261,7 +323,8 @@ export class Cpu implements LazyFlags {
           continue;
         }
       }
-      const n = Math.min(insns.length, end - this.icount);
+      const n = shadowed ? 1 : Math.min(insns.length, end - this.icount);
+      this.inhibitNext = false;
       let k = 0;
       try {
         for (; k < n; k++) {
@@ -306,23 +369,64 @@ export class Cpu implements LazyFlags {
     this.breakBlock = true;
   }
 
+  /**
+   * A GuestFault reached the instruction boundary: deliver it through the IDT,
+   * unless `onException` (tests, bare-metal harnesses) takes it first.
+   */
   private exception(e: unknown): void {
     if (!(e instanceof GuestFault)) throw e;
     if (e.vector === Vector.PF) this.cr2 = e.address;
-    if (this.onException?.(this, e)) return;
     this.lastFault = e;
-    this.stopReason = StopReason.FAULT;
+    if (this.onException !== undefined) {
+      if (!this.onException(this, e)) this.stopReason = StopReason.FAULT;
+      return;
+    }
+    const type = !e.trap ? EventType.HW_EXCEPTION : e.vector === Vector.DB ? EventType.PRIV_SW_EXCEPTION : EventType.SW_EXCEPTION;
+    this.deliver(e.vector, type, hasErrorCode(e.vector) ? e.errorCode : undefined);
   }
 
-  /** Set up flat 64-bit long mode at CPL 0 with the given page tables (for tests and loaders). */
+  /** Deliver an event now; a triple fault shuts the CPU down (StopReason.SHUTDOWN). */
+  deliver(vector: number, type: EventType, errorCode: number | undefined): void {
+    try {
+      deliverEvent(this, vector, type, errorCode);
+    } catch (s) {
+      if (!(s instanceof Shutdown)) throw s;
+      this.requestStop(StopReason.SHUTDOWN);
+    }
+  }
+
+  /** NMI first, then the highest-priority maskable interrupt if IF allows (SDM Vol. 3A §6.9, table 6-2). */
+  private deliverPendingEvents(): void {
+    this.eventsPending = false;
+    if (this.nmiPending && !this.nmiBlocked) {
+      this.nmiPending = false;
+      this.nmiBlocked = true;
+      this.deliver(Vector.NMI, EventType.NMI, undefined);
+    } else if ((this.rflags & Flag.IF) !== 0 && this.intc !== undefined) {
+      const v = this.intc.pendingVector();
+      if (v >= 0) {
+        this.intc.acknowledge(v);
+        this.deliver(v, EventType.EXTERNAL, undefined);
+        this.eventsPending = true; // another may be waiting behind it
+      }
+    }
+    if (this.nmiPending) this.eventsPending = true; // blocked until IRET, which re-raises the check
+  }
+
+  /** Ask for an event check at the next boundary (an interrupt controller changed, IF rose, ...). */
+  kick(): void {
+    this.eventsPending = true;
+    this.breakBlock = true;
+  }
+
+  /** Raise NMI (the LAPIC's NMI delivery mode, LINT1, or an injection from outside). */
+  raiseNmi(): void {
+    this.nmiPending = true;
+    this.kick();
+  }
+
+  /** Flat 64-bit long mode at CPL 0 on the given page tables (see reset.ts). */
   enterLongMode(cr3: number): void {
-    this.cr3 = cr3;
-    this.cr4 |= Cr4.PAE;
-    this.efer |= Efer.LME | Efer.LMA | Efer.NXE | Efer.SCE;
-    this.cr0 |= Cr0.PE | Cr0.PG | Cr0.WP;
-    this.segSel[Seg.CS] = 0x08;
-    this.setCodeBits(64);
-    this.setCpl(0);
-    this.updatePaging();
+    enterLongMode(this, cr3);
   }
 }

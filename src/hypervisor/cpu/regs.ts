@@ -30,3 +30,8 @@ export const TWO32 = 4294967296;
 
 /** Combine two 32-bit halves into a JS number; exact while |value| < 2^53. */
 export const join = (lo: number, hi: number): number => hi * TWO32 + (lo >>> 0);
+
+/** Control-register and EFER bits (SDM Vol. 3A §2.5, §2.2.1). */
+export const Cr0 = { PE: 1, MP: 2, EM: 4, TS: 8, ET: 16, NE: 32, WP: 1 << 16, AM: 1 << 18, NW: 1 << 29, CD: 1 << 30, PG: 1 << 31 } as const;
+export const Cr4 = { VME: 1, PVI: 2, TSD: 4, DE: 8, PSE: 16, PAE: 32, MCE: 64, PGE: 128, OSFXSR: 512 } as const;
+export const Efer = { SCE: 1, LME: 1 << 8, LMA: 1 << 10, NXE: 1 << 11 } as const;

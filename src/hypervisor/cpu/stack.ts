@@ -1,27 +1,37 @@
 /**
- * Stack pushes and pops at the current stack width. In 64-bit mode RSP is
- * used whole (SDM Vol. 1 §6.2.5); in legacy modes the SS attributes would pick
- * ESP or SP (only 64-bit stacks are modelled so far). Each push writes memory
- * before RSP changes, so a faulting push leaves RSP untouched.
+ * Stack pushes and pops at the current stack width: RSP whole in 64-bit mode
+ * (SDM Vol. 1 §6.2.5), otherwise ESP or SP as SS.B says, offset by the SS base.
+ * Each push writes memory before RSP changes, so a faulting push leaves RSP
+ * untouched.
  */
 import type { Cpu } from './cpu.js';
 import { CANON } from './decode/ea.js';
 import { GuestFault, Vector } from './fault.js';
-import { Reg, TWO32 } from './regs.js';
+import { Reg, Seg, TWO32 } from './regs.js';
 
 const RSP = Reg.RSP;
 
 function stackAddr(c: Cpu, offset: number): number {
-  const a = c.hi[RSP]! * TWO32 + (c.lo[RSP]! >>> 0) + offset;
-  if (a < -CANON || a >= CANON) throw new GuestFault(Vector.SS, 0);
-  return a;
+  if (c.stackBits === 64) {
+    const a = c.hi[RSP]! * TWO32 + (c.lo[RSP]! >>> 0) + offset;
+    if (a < -CANON || a >= CANON) throw new GuestFault(Vector.SS, 0);
+    return a;
+  }
+  const sp = c.stackBits === 32 ? (c.lo[RSP]! + offset) >>> 0 : (c.lo[RSP]! + offset) & 0xffff;
+  return (c.segBase[Seg.SS]! + sp) % TWO32;
 }
 
-/** RSP += delta, with 64-bit wrap-around. */
+/** RSP += delta, wrapping at the stack width (the upper bits of ESP/SP are left alone). */
 export function adjustRsp(c: Cpu, delta: number): void {
-  const s = (c.lo[RSP]! >>> 0) + delta;
-  c.lo[RSP] = s | 0;
-  c.hi[RSP] = (c.hi[RSP]! + Math.floor(s / TWO32)) | 0;
+  if (c.stackBits === 64) {
+    const s = (c.lo[RSP]! >>> 0) + delta;
+    c.lo[RSP] = s | 0;
+    c.hi[RSP] = (c.hi[RSP]! + Math.floor(s / TWO32)) | 0;
+  } else if (c.stackBits === 32) {
+    c.lo[RSP] = (c.lo[RSP]! + delta) | 0;
+  } else {
+    c.lo[RSP] = (c.lo[RSP]! & ~0xffff) | ((c.lo[RSP]! + delta) & 0xffff);
+  }
 }
 
 export function push64(c: Cpu, lo: number, hi: number): void {

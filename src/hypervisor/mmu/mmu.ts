@@ -347,6 +347,38 @@ export class Mmu {
     return access === Access.READ || rw !== 0 || !this.wp;
   }
 
+  // ---- implicit supervisor accesses ------------------------------------------------
+
+  /**
+   * Accesses the processor makes on its own behalf — descriptor tables, the
+   * TSS, the IDT — are supervisor accesses whatever the CPL (SDM Vol. 3A
+   * §4.6.1), so they bypass the CPL-specific TLB permission bits.
+   */
+  readSupervisor32(la: number): number {
+    if ((la & PAGE_MASK) > 4092) return this.readSupervisorBytes(la, 4);
+    return this.physRead(this.translate(la, Access.READ, false), 4);
+  }
+
+  readSupervisor64(la: number): number {
+    const lo = this.readSupervisor32(la);
+    this.hi = this.readSupervisor32(la + 4);
+    return lo;
+  }
+
+  readSupervisor16(la: number): number {
+    return this.readSupervisorBytes(la, 2);
+  }
+
+  writeSupervisor32(la: number, v: number): void {
+    for (let k = 0; k < 4; k++) this.physWrite(this.translate(la + k, Access.WRITE, false), 1, (v >>> (8 * k)) & 0xff, 0);
+  }
+
+  private readSupervisorBytes(la: number, n: number): number {
+    let v = 0;
+    for (let k = n - 1; k >= 0; k--) v = (v << 8) | this.physRead(this.translate(la + k, Access.READ, false), 1);
+    return n === 2 ? v & 0xffff : v | 0;
+  }
+
   // ---- debugger view ------------------------------------------------------------
 
   /**

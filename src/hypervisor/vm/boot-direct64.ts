@@ -33,6 +33,8 @@ export function bootDirect64(cpu: Cpu, mem: PhysicalMemory, elf: ElfImage): void
   const pt = new PageTableBuilder(mem, tablesTop, tablesTop - TABLE_AREA);
   pt.map(0, 0, Math.min(GIB, Math.ceil(mem.size / 0x200000) * 0x200000), { pageSize: 0x200000 });
   cpu.enterLongMode(pt.cr3);
+  // Bare programs have no IDT: an exception ends the run and is reported, rather than triple-faulting.
+  cpu.onException = () => false;
   if (elf.entry < 0 || elf.entry >= mem.size) throw new LoaderError(`entry point 0x${elf.entry.toString(16)} is outside guest RAM`);
   cpu.rip = elf.entry;
   cpu.lo[Reg.RSP] = mem.size - 16;

@@ -3,6 +3,10 @@
  * "Jcc", "JMP", "CALL", "RET", "LOOP/LOOPcc", "JrCXZ"). In 64-bit mode the
  * operand size of near branches is forced to 64 bits, and a non-canonical
  * target raises #GP(0) at the branch itself.
+ *
+ * `cpu.rip` is a linear address. In 16- and 32-bit code the instruction
+ * pointer proper is an offset into CS, which is what CALL pushes and RET pops,
+ * and what wraps at the operand size; segment limits are not checked.
  */
 import type { Cpu } from '../cpu.js';
 import { CANON } from '../decode/ea.js';
@@ -11,8 +15,8 @@ import { GuestFault, Vector } from '../fault.js';
 import { testCondition } from '../flags.js';
 import type { Emit, Exec, Insn } from '../insn.js';
 import { getE, prepareRm } from '../operands.js';
-import { Reg, TWO32 } from '../regs.js';
-import { adjustRsp, peekStack64, push64 } from '../stack.js';
+import { Reg, Seg, TWO32 } from '../regs.js';
+import { adjustRsp, peekStack64, pop, push, push64 } from '../stack.js';
 
 function checkTarget(t: number): number {
   if (t < -CANON || t >= CANON) throw new GuestFault(Vector.GP, 0);
@@ -24,20 +28,34 @@ const relTarget = (i: Insn): number => i.next + i.imm;
 const canonical = (t: number): boolean => t >= -CANON && t < CANON;
 const gpExec: Exec = () => { throw new GuestFault(Vector.GP, 0); };
 
+/** Offset mask of the instruction pointer at an operand size of 2 or 4 bytes. */
+const ipMask = (size: number): number => (size === 2 ? 0xffff : 0xffffffff);
+/** Legacy modes: the linear target of an IP-relative branch, wrapping the offset at the operand size. */
+const legacyTarget = (c: Cpu, i: Insn, offset: number): number => c.segBase[Seg.CS]! + (offset & ipMask(i.opsize)) % TWO32;
+const ipOf = (c: Cpu, la: number): number => la - c.segBase[Seg.CS]!;
+
 function jcc(i: Insn): Exec {
   const cc = i.opcode & 15, target = relTarget(i);
+  if (i.opsize !== 8) return (c, i) => { if (testCondition(c, cc)) c.rip = legacyTarget(c, i, ipOf(c, target)); };
   if (!canonical(target)) return (c) => { if (testCondition(c, cc)) gpExec(c, i); };
   return (c) => { if (testCondition(c, cc)) c.rip = target; };
 }
 
 function jmpRel(i: Insn): Exec {
   const target = relTarget(i);
+  if (i.opsize !== 8) return (c, i) => { c.rip = legacyTarget(c, i, ipOf(c, target)); };
   if (!canonical(target)) return gpExec;
   return (c) => { c.rip = target; };
 }
 
 function callRel(i: Insn): Exec {
   const target = relTarget(i), ret = i.next;
+  if (i.opsize !== 8) {
+    return (c, i) => {
+      push(c, i.opsize, ipOf(c, ret) & ipMask(i.opsize), 0);
+      c.rip = legacyTarget(c, i, ipOf(c, target));
+    };
+  }
   if (!canonical(target)) return gpExec;
   const retLo = ret | 0, retHi = Math.floor(ret / TWO32) | 0;
   return (c) => {
@@ -46,10 +64,12 @@ function callRel(i: Insn): Exec {
   };
 }
 
-/** Read an indirect 64-bit target from the r/m operand. */
+/** The linear target of an indirect branch through the r/m operand. */
 function indirect(i: Insn): (c: Cpu, i: Insn) => number {
-  prepareRm(i, 8);
-  const get = getE(i, 8);
+  const size = i.opsize;
+  prepareRm(i, size);
+  const get = getE(i, size);
+  if (size !== 8) return (c, i) => legacyTarget(c, i, get(c, i));
   return (c, i) => { const lo = get(c, i); return checkTarget(c.vhi * TWO32 + (lo >>> 0)); };
 }
 
@@ -59,7 +79,14 @@ function jmpInd(i: Insn): Exec {
 }
 
 function callInd(i: Insn): Exec {
-  const target = indirect(i), ret = i.next;
+  const target = indirect(i), ret = i.next, size = i.opsize;
+  if (size !== 8) {
+    return (c, i) => {
+      const t = target(c, i);
+      push(c, size, ipOf(c, ret) & ipMask(size), 0);
+      c.rip = t;
+    };
+  }
   const retLo = ret | 0, retHi = Math.floor(ret / TWO32) | 0;
   return (c, i) => {
     const t = target(c, i);
@@ -69,7 +96,14 @@ function callInd(i: Insn): Exec {
 }
 
 function ret(i: Insn): Exec {
-  const release = i.opcode === 0xc2 ? i.imm : 0;
+  const release = i.opcode === 0xc2 ? i.imm : 0, size = i.opsize;
+  if (size !== 8) {
+    return (c, i) => {
+      const t = legacyTarget(c, i, pop(c, size));
+      adjustRsp(c, release);
+      c.rip = t;
+    };
+  }
   return (c) => {
     const lo = peekStack64(c, 0);
     const t = checkTarget(c.vhi * TWO32 + (lo >>> 0));
@@ -125,17 +159,17 @@ function jrcxz(i: Insn): Exec {
 
 const emitJcc: Emit = (i) => {
   const target = relTarget(i);
-  return canonical(target) ? `if (H.testCondition(c, ${i.opcode & 15})) { c.rip = ${target}; $RET }` : undefined;
+  return i.opsize === 8 && canonical(target) ? `if (H.testCondition(c, ${i.opcode & 15})) { c.rip = ${target}; $RET }` : undefined;
 };
 
 const emitJmpRel: Emit = (i) => {
   const target = relTarget(i);
-  return canonical(target) ? `c.rip = ${target}; $RET` : undefined;
+  return i.opsize === 8 && canonical(target) ? `c.rip = ${target}; $RET` : undefined;
 };
 
 const emitCallRel: Emit = (i) => {
   const target = relTarget(i);
-  if (!canonical(target)) return undefined;
+  if (i.opsize !== 8 || !canonical(target)) return undefined;
   return `H.push64(c, ${i.next | 0}, ${Math.floor(i.next / TWO32) | 0}); c.rip = ${target}; $RET`;
 };
 

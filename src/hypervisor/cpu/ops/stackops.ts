@@ -20,6 +20,7 @@ function pushReg(i: Insn): Exec {
 function popReg(i: Insn): Exec {
   const r = opcodeReg(i), size = i.opsize;
   if (size === 8) return (c) => { const lo = pop(c, 8); c.lo[r] = lo; c.hi[r] = c.vhi; };
+  if (size === 4) return (c) => { c.lo[r] = pop(c, 4); c.hi[r] = 0; };
   return (c) => { const v = pop(c, 2); c.lo[r] = (c.lo[r]! & ~0xffff) | v; };
 }
 
