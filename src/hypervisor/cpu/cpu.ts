@@ -21,7 +21,7 @@ import { SEG_ZERO, type Insn } from './insn.js';
 import { HOT_THRESHOLD, compileBlock } from './jit/block-compiler.js';
 import { enterLongMode } from './reset.js';
 import { NO_PORTS, type PortIo } from './ports.js';
-import { ARITH_FLAGS, Cr0, Efer, Flag, RFLAGS_FIXED } from './regs.js';
+import { ARITH_FLAGS, Cr0, Cr4, Efer, Flag, RFLAGS_FIXED } from './regs.js';
 export { Cr0, Cr4, Efer } from './regs.js';
 
 /** Why `run` returned before its budget was spent. */
@@ -115,6 +115,8 @@ export class Cpu implements LazyFlags {
   inhibitNext = false;
   /** Ticks spent halted: virtual time is icount + idleTicks. */
   idleTicks = 0;
+  /** MSRs kept only to be read back (msr.ts). */
+  readonly plainMsrs = new Map<number, [number, number]>();
   /** Added to virtual time for RDTSC (IA32_TSC writes). */
   tscOffset = 0;
 
@@ -162,6 +164,11 @@ export class Cpu implements LazyFlags {
     this.decoder = new Decoder(table, (la) => this.fetchByte(la));
   }
 
+  /** Virtual time: retired instructions plus ticks spent halted (the TSC and the APIC timer run on it). */
+  time(): number {
+    return this.icount + this.idleTicks;
+  }
+
   // ---- register helpers ------------------------------------------------------------
 
   /** A register's full value as a JS number (exact while it fits in 53 bits). */
@@ -197,10 +204,9 @@ export class Cpu implements LazyFlags {
   updatePaging(): void {
     let mode: PagingMode = PagingMode.NONE;
     if ((this.cr0 & Cr0.PG) !== 0) {
-      if ((this.efer & Efer.LMA) === 0) throw new Error('paging outside long mode is not supported yet');
-      mode = PagingMode.LONG4;
+      mode = (this.efer & Efer.LMA) !== 0 ? PagingMode.LONG4 : (this.cr4 & Cr4.PAE) !== 0 ? PagingMode.PAE : PagingMode.LEGACY;
     }
-    this.mmu.configure(mode, this.cr3, (this.cr0 & Cr0.WP) !== 0, (this.efer & Efer.NXE) !== 0);
+    this.mmu.configure(mode, this.cr3, (this.cr0 & Cr0.WP) !== 0, (this.efer & Efer.NXE) !== 0, (this.cr4 & Cr4.PSE) !== 0);
   }
 
   setCpl(cpl: number): void {

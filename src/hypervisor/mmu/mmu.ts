@@ -17,7 +17,8 @@ import { Access, MAXPHYADDR, PAGE_MASK, PAGE_SHIFT, Perm, PfErr, Pte } from './p
 import { Tlb, TLB_MASK } from './tlb.js';
 
 /** How linear addresses become physical ones; set from CR0/CR4/EFER by the CPU. */
-export const PagingMode = { NONE: 0, LONG4: 4 } as const;
+/** SDM Vol. 3A §4.1.1: no paging, 32-bit (2-level), PAE (3-level), 4-level. */
+export const PagingMode = { NONE: 0, LEGACY: 2, PAE: 3, LONG4: 4 } as const;
 export type PagingMode = (typeof PagingMode)[keyof typeof PagingMode];
 
 /** Bits 51:MAXPHYADDR of an entry's high half must be zero. */
@@ -39,6 +40,8 @@ export class Mmu {
   wp = false;
   /** EFER.NXE: bit 63 is XD rather than reserved. */
   nxe = false;
+  /** CR4.PSE: 4 MiB pages in 32-bit paging. */
+  pse = false;
   /** The Perm bit each access kind needs at the current privilege level. */
   needR: number = Perm.SR;
   needW: number = Perm.SW;
@@ -52,11 +55,12 @@ export class Mmu {
   constructor(readonly mem: PhysicalMemory) {}
 
   /** Reconfigure after CR0/CR3/CR4/EFER or CPL changes. Any change flushes the TLB. */
-  configure(mode: PagingMode, cr3: number, wp: boolean, nxe: boolean): void {
+  configure(mode: PagingMode, cr3: number, wp: boolean, nxe: boolean, pse = false): void {
     this.mode = mode;
     this.cr3 = cr3;
     this.wp = wp;
-    this.nxe = nxe;
+    this.nxe = nxe && mode !== PagingMode.LEGACY;
+    this.pse = pse;
     this.tlb.flushAll();
   }
 
@@ -287,34 +291,39 @@ export class Mmu {
   }
 
   /**
-   * The 4-level walk (SDM Vol. 3A §4.5.4). Returns WALK_OK and fills `walkOut`,
-   * or a #PF error code (which may be 0). With `commit` false it is a pure read: no A/D updates and
+   * The page walk for the current mode: 4-level (SDM Vol. 3A §4.5), PAE (§4.4)
+   * or 32-bit (§4.3). Returns WALK_OK and fills `walkOut`, or a #PF error code
+   * (which may be 0). With `commit` false it is a pure read: no A/D updates and
    * no permission check (the debugger's view of the page tables).
    */
   private walk(la: number, access: Access, user: boolean, commit: boolean, cr3: number): number {
-    const m = this.mem;
+    const m = this.mem, mode = this.mode;
     const write = access === Access.WRITE, exec = access === Access.EXEC;
     const errBase = (write ? PfErr.W : 0) | (user ? PfErr.U : 0) | (exec && this.nxe ? PfErr.I : 0);
-    let table = cr3 - (cr3 & PAGE_MASK);
+    const legacy = mode === PagingMode.LEGACY;
+    const entry = legacy ? 4 : 8;
+    // Index width and position of the top level; PAE's top level is the 4-entry PDPT.
+    let levels: number = mode, pageBits = legacy ? 22 : mode === PagingMode.PAE ? 30 : 39;
+    let table = legacy ? (cr3 & ~PAGE_MASK) >>> 0 : mode === PagingMode.PAE ? (cr3 & ~31) >>> 0 : cr3 - (cr3 & PAGE_MASK);
     let rw = 1, us = 1, xd = 0;
-    let pageBits = 39;
-    for (let level = 4; level >= 1; level--) {
-      const idx = Math.floor(la / 2 ** pageBits) & 511;
-      const ea = table + idx * 8;
-      if (!m.isRam(ea, 8)) return errBase;
-      const lo = m.view.getInt32(ea, true), hi = m.view.getInt32(ea + 4, true);
+    if (legacy) levels = 2;
+    for (let level = levels; level >= 1; level--) {
+      const bits = legacy ? 10 : mode === PagingMode.PAE && level === 3 ? 2 : 9;
+      const idx = Math.floor(la / 2 ** pageBits) & ((1 << bits) - 1);
+      const ea = table + idx * entry;
+      if (!m.isRam(ea, entry)) return errBase;
+      const lo = m.view.getInt32(ea, true), hi = legacy ? 0 : m.view.getInt32(ea + 4, true);
       if ((lo & Pte.P) === 0) return errBase;
-      const large = (lo & Pte.PS) !== 0 && level <= 3;
-      let rsvd = (hi & RSVD_HI) !== 0 || (!this.nxe && hi < 0);
-      if (level === 4 && (lo & Pte.PS)) rsvd = true;
-      if (large && level === 3 && (lo & 0x3fffe000)) rsvd = true;   // bits 29:13
-      if (large && level === 2 && (lo & 0x001fe000)) rsvd = true;   // bits 20:13
-      if (rsvd) return errBase | PfErr.P | PfErr.RSVD;
-      rw &= (lo >> 1) & 1;
-      us &= (lo >> 2) & 1;
+      const pdpt = mode === PagingMode.PAE && level === 3;
+      const large = (lo & Pte.PS) !== 0 && !pdpt && (legacy ? level === 2 && this.pse : level === 2 || (level === 3 && mode === PagingMode.LONG4));
+      if (this.reserved(lo, hi, level, large, pdpt)) return errBase | PfErr.P | PfErr.RSVD;
+      if (!pdpt) {
+        rw &= (lo >> 1) & 1;
+        us &= (lo >> 2) & 1;
+      }
       if (this.nxe && hi < 0) xd = 1;
       const leaf = level === 1 || large;
-      if (commit) {
+      if (commit && !pdpt) {
         let upd = lo | Pte.A;
         if (leaf && write && this.permits(rw, us, xd, access, user)) upd |= Pte.D;
         if (upd !== lo) m.write32(ea, upd);
@@ -335,9 +344,20 @@ export class Mmu {
         return WALK_OK;
       }
       table = base;
-      pageBits -= 9;
+      pageBits -= legacy ? 10 : 9;
     }
     return errBase; // unreachable: level 1 is always a leaf
+  }
+
+  /** Reserved-bit checks per mode and level (SDM Vol. 3A tables 4-4, 4-8 to 4-11, 4-15 to 4-20). */
+  private reserved(lo: number, hi: number, level: number, large: boolean, pdpt: boolean): boolean {
+    if (this.mode === PagingMode.LEGACY) return large && (lo & 0x003fe000) !== 0; // 4 MiB page: bits 21:13 (no PSE-36)
+    if ((hi & RSVD_HI) !== 0 || (!this.nxe && hi < 0)) return true;
+    if (pdpt) return (lo & 0x1e6) !== 0 || hi < 0;                                  // PAE PDPTE: bits 2:1, 8:5, XD
+    if (level === 4 && (lo & Pte.PS)) return true;
+    if (large && level === 3) return (lo & 0x3fffe000) !== 0;                      // 1 GiB page: bits 29:13
+    if (large && level === 2) return (lo & 0x001fe000) !== 0;                      // 2 MiB page: bits 20:13
+    return false;
   }
 
   /** SDM Vol. 3A §4.6.1: the access rights for a translation. */

@@ -7,6 +7,7 @@ import type { OpcodeTable, RowSpec } from '../decode/table.js';
 import { group } from '../decode/table.js';
 import { DEC, INC, NEG, NOT, TEST_EI, group1 } from './arith.js';
 import { CALL_EV, JMP_EV } from './control.js';
+import { CALL_FAR_EP, JMP_FAR_EP } from './far.js';
 import { MOV_EI } from './mov.js';
 import { group3MulDiv } from './muldiv.js';
 import { group2 } from './shift.js';
@@ -32,7 +33,7 @@ export function register(t: OpcodeTable): void {
   t.one(0xf6, group(group3('Eb')));
   t.one(0xf7, group(group3('Ev')));
   t.one(0xfe, group([INC('Eb'), DEC('Eb')]));
-  t.one(0xff, group([INC('Ev'), DEC('Ev'), CALL_EV, undefined, JMP_EV, undefined, PUSH_EV]));
+  t.one(0xff, group([INC('Ev'), DEC('Ev'), CALL_EV, CALL_FAR_EP, JMP_EV, JMP_FAR_EP, PUSH_EV]));
   t.one(0x8f, group([POP_EV]));
   t.one(0xc6, group([MOV_EI('Eb,Ib')]));
   t.one(0xc7, group([MOV_EI('Ev,Iz')]));

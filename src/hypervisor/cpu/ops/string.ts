@@ -132,6 +132,25 @@ const scasStep: Step = (c, i, size) => {
   advance(c, RDI, i.adsize, stride(c, size));
 };
 
+/** INS/OUTS move between port DX and memory; CPL must not exceed IOPL (the TSS I/O bitmap is not modelled). */
+function checkIo(c: Cpu): number {
+  if (c.cpl > ((c.rflags >> 12) & 3)) gp(0);
+  return c.lo[Reg.RDX]! & 0xffff;
+}
+
+const insStep: Step = (c, i, size) => {
+  const port = checkIo(c);
+  const la = dstLa(c, i);
+  writeMem(c, la, size, c.io.portIn(port, size), 0);
+  advance(c, RDI, i.adsize, stride(c, size));
+};
+
+const outsStep: Step = (c, i, size) => {
+  const port = checkIo(c);
+  c.io.portOut(port, size, readMem(c, srcLa(c, i), size));
+  advance(c, RSI, i.adsize, stride(c, size));
+};
+
 // ---- runs of elements within a page (REP MOVS/STOS, 64-bit addressing) -----------------
 
 /** Whole elements from `la` to the edge of its page in the direction of travel (0 if the first straddles it). */
@@ -243,9 +262,10 @@ function repeatWhile(step: Step, size: number, zf: number): Exec {
   };
 }
 
-function compile(step: Step, run: Run | null, conditional: boolean): (i: Insn) => Exec {
+function compile(step: Step, run: Run | null, conditional: boolean, io = false): (i: Insn) => Exec {
   return (i) => {
-    const size = i.opsize;
+    // Port I/O moves bytes, words or dwords: there is no 64-bit INS/OUTS.
+    const size = io ? (i.opcode & 1 ? (i.opsize === 2 ? 2 : 4) : 1) : i.opsize;
     if (i.rep === 0) return (c, i) => step(c, i, size);
     if (conditional) return repeatWhile(step, size, i.rep === 0xf3 ? 1 : 0);
     return repeat(step, i.adsize === 8 ? run : null, size);
@@ -266,4 +286,9 @@ export function register(t: OpcodeTable): void {
   t.one(0xad, { m: 'LODS', o: 'rAX,Xv', compile: lods });
   t.one(0xae, { m: 'SCAS', o: 'AL,Yb', compile: scas });
   t.one(0xaf, { m: 'SCAS', o: 'rAX,Yv', compile: scas });
+  const ins = compile(insStep, null, false, true), outs = compile(outsStep, null, false, true);
+  t.one(0x6c, { m: 'INS', o: 'Yb,DX', compile: ins });
+  t.one(0x6d, { m: 'INS', o: 'Yz,DX', compile: ins });
+  t.one(0x6e, { m: 'OUTS', o: 'DX,Xb', compile: outs });
+  t.one(0x6f, { m: 'OUTS', o: 'DX,Xz', compile: outs });
 }

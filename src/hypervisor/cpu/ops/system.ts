@@ -11,19 +11,19 @@ import { byRegField, group } from '../decode/table.js';
 import { GuestFault, Vector, gp, ud } from '../fault.js';
 import { getCF, readRflags, setStatusFlags } from '../flags.js';
 import type { Exec, Insn } from '../insn.js';
-import { INVLPG } from './control-regs.js';
 import { Flag, Reg, TWO32 } from '../regs.js';
 
 const iopl = (c: Cpu): number => (c.rflags >> 12) & 3;
 
-/** Time-stamp counter: retired instructions, so that runs are reproducible. */
-const tsc = (c: Cpu): number => c.icount;
+/** Time-stamp counter: virtual time (retired instructions and idle ticks), so that runs are reproducible. */
+const tsc = (c: Cpu): number => c.time() + c.tscOffset;
 
 function setEdxEax(c: Cpu, v: number): void {
   c.lo[Reg.RAX] = v % TWO32 | 0; c.hi[Reg.RAX] = 0;
   c.lo[Reg.RDX] = Math.floor(v / TWO32) | 0; c.hi[Reg.RDX] = 0;
 }
 
+/** HLT: the vCPU waits for an interrupt, NMI or reset; RIP is already past the HLT (SDM Vol. 2 "HLT"). */
 const hlt: Exec = (c) => {
   if (c.cpl !== 0) gp(0);
   c.requestStop(StopReason.HALT);
@@ -72,7 +72,19 @@ function inOut(i: Insn, out: boolean, immPort: boolean): Exec {
 
 const int3: Exec = () => { throw new GuestFault(Vector.BP, 0, 0, true); };
 
+export const RDTSCP: RowSpec = { m: 'RDTSCP', o: '', compile: () => rdtscp };
+
 const flagOp = (f: (c: Cpu) => void): ((i: Insn) => Exec) => () => (c) => f(c);
+
+/** STI: if IF was clear, interrupts stay blocked until after the next instruction (SDM Vol. 2 "STI"). */
+function sti(c: Cpu): void {
+  if (c.cpl > iopl(c)) gp(0);
+  if ((c.rflags & Flag.IF) === 0) {
+    c.inhibitNext = true;
+    c.setFlag(Flag.IF, true);
+    c.kick();
+  }
+}
 
 const setCF = (c: Cpu, v: number): void => setStatusFlags(c, (readRflags(c) & ~Flag.CF) | v);
 
@@ -97,11 +109,6 @@ export function register(t: OpcodeTable): void {
   g15[7] = { m: 'CLFLUSH', o: 'Mb', memOnly: true, compile: clflush };
   t.two(0xae, group(g15, byRegField(fences)));
 
-  const g7reg: (RowSpec | undefined)[] = [];
-  g7reg[0o71] = { m: 'RDTSCP', o: '', compile: () => rdtscp };
-  const g7: (RowSpec | undefined)[] = [];
-  g7[7] = INVLPG;
-  t.two(0x01, group(g7, g7reg));
 
   t.one(0xe4, { m: 'IN', o: 'AL,Ib', compile: (i) => inOut(i, false, true) });
   t.one(0xe5, { m: 'IN', o: 'eAX,Ib', compile: (i) => inOut(i, false, true) });
@@ -118,7 +125,7 @@ export function register(t: OpcodeTable): void {
   // CLI/STI need CPL <= IOPL (protected mode without VME/PVI, SDM Vol. 2 "CLI", "STI").
   // STI's one-instruction interrupt shadow matters once interrupts can be delivered.
   t.one(0xfa, { m: 'CLI', o: '', compile: flagOp((c) => { if (c.cpl > iopl(c)) gp(0); c.setFlag(Flag.IF, false); }) });
-  t.one(0xfb, { m: 'STI', o: '', compile: flagOp((c) => { if (c.cpl > iopl(c)) gp(0); c.setFlag(Flag.IF, true); }) });
+  t.one(0xfb, { m: 'STI', o: '', compile: flagOp(sti) });
   t.one(0xfc, { m: 'CLD', o: '', compile: flagOp((c) => c.setFlag(Flag.DF, false)) });
   t.one(0xfd, { m: 'STD', o: '', compile: flagOp((c) => c.setFlag(Flag.DF, true)) });
   // LAHF/SAHF move SF ZF AF PF CF through AH (SDM Vol. 2 "LAHF", "SAHF").

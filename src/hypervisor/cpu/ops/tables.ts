@@ -1,0 +1,126 @@
+/**
+ * System-table and machine-status instructions: group 6 (SLDT STR LLDT LTR)
+ * and group 7 (SGDT SIDT LGDT LIDT SMSW LMSW INVLPG, and the register forms
+ * SWAPGS and RDTSCP), plus CLTS, INVD and WBINVD (SDM Vol. 2, each by name).
+ */
+import type { Cpu } from '../cpu.js';
+import { Cr0 } from '../cpu.js';
+import type { OpcodeTable, RowSpec } from '../decode/table.js';
+import { byRegField, group } from '../decode/table.js';
+import { Attr, SysType, readDescriptor, readSystemBaseHigh } from '../descriptor.js';
+import { GuestFault, Vector, gp } from '../fault.js';
+import type { Exec, Insn } from '../insn.js';
+import { prepareRm, putE } from '../operands.js';
+import { TWO32 } from '../regs.js';
+import { longModeActive, protectedMode } from '../segmentation.js';
+import { INVLPG } from './control-regs.js';
+import { SWAPGS } from './msr-ops.js';
+import { RDTSCP } from './system.js';
+
+const needCpl0 = (c: Cpu): void => { if (c.cpl !== 0) gp(0); };
+
+/** LGDT/LIDT: a 16-bit limit, then a 24-, 32- or 64-bit base (SDM Vol. 2 "LGDT/LIDT"). */
+function loadTable(idt: boolean): Exec {
+  return (c, i) => {
+    needCpl0(c);
+    const a = i.ea!(c, i);
+    const limit = c.mmu.read16(a);
+    let base: number;
+    if (c.codeBits === 64) { const lo = c.mmu.read32(a + 2); base = c.mmu.read32(a + 6) * TWO32 + (lo >>> 0); }
+    else base = (c.mmu.read32(a + 2) & (i.opsize === 2 ? 0xffffff : -1)) >>> 0;
+    if (idt) { c.idtBase = base; c.idtLimit = limit; } else { c.gdtBase = base; c.gdtLimit = limit; }
+  };
+}
+
+function storeTable(idt: boolean): Exec {
+  return (c, i) => {
+    const a = i.ea!(c, i);
+    const base = idt ? c.idtBase : c.gdtBase, limit = idt ? c.idtLimit : c.gdtLimit;
+    c.mmu.write16(a, limit);
+    if (c.codeBits === 64) c.mmu.write64(a + 2, base % TWO32 | 0, Math.floor(base / TWO32) | 0);
+    else c.mmu.write32(a + 2, base | 0);
+  };
+}
+
+/** SLDT/STR/SMSW store 16 bits to memory, or zero-extend into a register of the operand size. */
+function storeWord(read: (c: Cpu) => number): (i: Insn) => Exec {
+  return (i) => {
+    const size = i.ea !== null ? 2 : i.opsize;
+    prepareRm(i, size);
+    const put = putE(i, size);
+    return (c, i) => put(c, i, read(c), 0);
+  };
+}
+
+const selOf = (c: Cpu, i: Insn): number => (i.ea !== null ? c.mmu.read16(i.ea(c, i)) : c.lo[i.rm]! & 0xffff);
+
+/** LLDT: a null selector leaves the LDT unusable; otherwise an LDT descriptor from the GDT. */
+const lldt = (): Exec => (c, i) => {
+  if (!protectedMode(c)) throw new GuestFault(Vector.UD);
+  needCpl0(c);
+  const sel = selOf(c, i);
+  if ((sel & 0xfffc) === 0) { c.ldtSel = 0; c.ldtBase = 0; c.ldtLimit = 0; return; }
+  if (sel & 4) throw new GuestFault(Vector.GP, sel & 0xfffc);
+  const { d, at } = readDescriptor(c, sel);
+  if ((d.attr & (Attr.S | Attr.TYPE)) !== SysType.LDT) throw new GuestFault(Vector.GP, sel & 0xfffc);
+  if (!(d.attr & Attr.P)) throw new GuestFault(Vector.NP, sel & 0xfffc);
+  c.ldtSel = sel;
+  c.ldtBase = longModeActive(c) ? readSystemBaseHigh(c, at) * TWO32 + d.base : d.base;
+  c.ldtLimit = d.limit;
+};
+
+/** LTR: an available TSS from the GDT, which becomes busy (SDM Vol. 2 "LTR"). */
+const ltr = (): Exec => (c, i) => {
+  if (!protectedMode(c)) throw new GuestFault(Vector.UD);
+  needCpl0(c);
+  const sel = selOf(c, i);
+  if ((sel & 0xfffc) === 0 || (sel & 4)) throw new GuestFault(Vector.GP, sel & 0xfffc);
+  const { d, hi, at } = readDescriptor(c, sel);
+  const type = d.attr & (Attr.S | Attr.TYPE);
+  if (type !== SysType.TSS_AVAIL && (longModeActive(c) || type !== SysType.TSS16_AVAIL)) throw new GuestFault(Vector.GP, sel & 0xfffc);
+  if (!(d.attr & Attr.P)) throw new GuestFault(Vector.NP, sel & 0xfffc);
+  const base = longModeActive(c) ? readSystemBaseHigh(c, at) * TWO32 + d.base : d.base;
+  markBusy(c, at, hi);
+  c.trSel = sel; c.trBase = base; c.trLimit = d.limit; c.trAttr = d.attr | 2;
+};
+
+/** The busy bit is type bit 1 (available 9 → busy 11). */
+function markBusy(c: Cpu, at: number, hi: number): void {
+  c.mmu.writeSupervisor32(at + 4, hi | 0x200);
+}
+
+/** LMSW sets PE, MP, EM, TS; it can set PE but not clear it (SDM Vol. 2 "LMSW"). */
+const lmsw = (): Exec => (c, i) => {
+  needCpl0(c);
+  const v = selOf(c, i) & 0xf;
+  c.cr0 = ((c.cr0 & ~0xe) | v | (c.cr0 & Cr0.PE)) >>> 0;
+};
+
+const clts: Exec = (c) => { needCpl0(c); c.cr0 = (c.cr0 & ~Cr0.TS) >>> 0; };
+const cacheFlush: Exec = (c) => needCpl0(c);
+
+export function register(t: OpcodeTable): void {
+  t.two(0x00, group([
+    { m: 'SLDT', o: 'Ew', compile: storeWord((c) => c.ldtSel) },
+    { m: 'STR', o: 'Ew', compile: storeWord((c) => c.trSel) },
+    { m: 'LLDT', o: 'Ew', compile: lldt },
+    { m: 'LTR', o: 'Ew', compile: ltr },
+  ]));
+  const g7: (RowSpec | undefined)[] = [
+    { m: 'SGDT', o: 'Ms', memOnly: true, compile: () => storeTable(false) },
+    { m: 'SIDT', o: 'Ms', memOnly: true, compile: () => storeTable(true) },
+    { m: 'LGDT', o: 'Ms', memOnly: true, ends: true, compile: () => loadTable(false) },
+    { m: 'LIDT', o: 'Ms', memOnly: true, compile: () => loadTable(true) },
+    { m: 'SMSW', o: 'Ew', compile: storeWord((c) => c.cr0 & 0xffff) },
+    undefined,
+    { m: 'LMSW', o: 'Ew', ends: true, compile: lmsw },
+    INVLPG,
+  ];
+  const g7reg: (RowSpec | undefined)[] = byRegField([undefined, undefined, undefined, undefined, g7[4], undefined, g7[6]]);
+  g7reg[0o70] = SWAPGS;
+  g7reg[0o71] = RDTSCP;
+  t.two(0x01, group(g7, g7reg));
+  t.two(0x06, { m: 'CLTS', o: '', compile: () => clts });
+  t.two(0x08, { m: 'INVD', o: '', compile: () => cacheFlush });
+  t.two(0x09, { m: 'WBINVD', o: '', compile: () => cacheFlush });
+}
