@@ -1,7 +1,4 @@
-/**
- * Local APIC register layout and bit fields (SDM Vol. 3A chapter 10), and
- * the 256-bit IRR/ISR/TMR registers as eight 32-bit words.
- */
+/** Local APIC register layout and bit fields (SDM Vol. 3A chapter 10). */
 
 /** xAPIC register offsets in the 4 KiB APIC page (SDM Vol. 3A table 10-1). */
 export const ApicReg = {
@@ -51,9 +48,11 @@ export const LVT_WRITABLE: Readonly<Record<number, number>> = {
   [ApicReg.LVT_LINT1]: 0x1a7ff,
   [ApicReg.LVT_ERROR]: 0x100ff,
 };
+/** LVT registers in table order; `LvtIndex` names the positions. */
 export const LVT_OFFSETS = [
   ApicReg.LVT_TIMER, ApicReg.LVT_THERMAL, ApicReg.LVT_PERF, ApicReg.LVT_LINT0, ApicReg.LVT_LINT1, ApicReg.LVT_ERROR,
 ] as const;
+export const LvtIndex = { TIMER: 0, THERMAL: 1, PERF: 2, LINT0: 3, LINT1: 4, ERROR: 5 } as const;
 
 /** Spurious-interrupt vector register: bit 8 is the software enable (SDM Vol. 3A §10.9). */
 export const Svr = { ENABLE: 1 << 8, WRITABLE: 0x3ff, RESET: 0xff } as const;
@@ -63,19 +62,3 @@ export const Esr = { SEND_ILLEGAL_VECTOR: 1 << 5, RECEIVE_ILLEGAL_VECTOR: 1 << 6
 
 /** ICR low bits software can write (vector, mode, dest mode, level, trigger, shorthand); bit 12 reads 0. */
 export const ICR_LOW_WRITABLE = 0x000ccfff;
-
-// --- 256-bit vector registers ---------------------------------------------
-
-export const vecTest = (r: Uint32Array, v: number): boolean => (r[v >>> 5]! & (1 << (v & 31))) !== 0;
-export function vecSet(r: Uint32Array, v: number, on = true): void {
-  if (on) r[v >>> 5]! |= 1 << (v & 31);
-  else r[v >>> 5]! &= ~(1 << (v & 31));
-}
-/** The highest set vector, or -1. */
-export function vecHighest(r: Uint32Array): number {
-  for (let w = 7; w >= 0; w--) {
-    const x = r[w]!;
-    if (x !== 0) return (w << 5) + 31 - Math.clz32(x);
-  }
-  return -1;
-}
