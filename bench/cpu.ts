@@ -15,7 +15,7 @@ import { Cpu, StopReason } from '../src/hypervisor/cpu/cpu.js';
 import { opcodeTable } from '../src/hypervisor/cpu/ops/index.js';
 import { PageTableBuilder } from '../src/hypervisor/mmu/page-table-builder.js';
 import { PhysicalMemory } from '../src/hypervisor/mmu/physical.js';
-import { Vm } from '../src/hypervisor/vm/vm.js';
+import { Domain } from '../src/hypervisor/vm/domain.js';
 
 const CORPUS = join(process.cwd(), 'guests/build/corpus');
 const progress = (msg: string): void => { process.stderr.write(`bench:cpu: ${msg}\n`); };
@@ -53,7 +53,7 @@ function tightLoop(): { instructions: number; seconds: number; mips: number } {
 
 async function emulatedMix(): Promise<{ instructions: number; seconds: number; mips: number; outputMatches: boolean }> {
   const out: number[] = [];
-  const vm = new Vm({ serialOut: (b) => out.push(b) });
+  const vm = new Domain({ serialOut: (b: number) => out.push(b) });
   vm.load(readFileSync(join(CORPUS, 'mix-O2.elf')));
   const start = process.hrtime.bigint();
   const outcome = await vm.run();

@@ -2,23 +2,28 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LoaderError } from '../../src/hypervisor/vm/errors.js';
-import { Vm, vectorName } from '../../src/hypervisor/vm/vm.js';
+import { Domain, MAX_MEM_MIB, vectorName } from '../../src/hypervisor/vm/domain.js';
 
 export const RUN_USAGE = `usage: tsvmi run KERNEL.elf [options]
 
 Boot KERNEL.elf and print its serial console (COM1) on stdout.
 
+Kernels boot through the Xen PVH entry note or a Multiboot v1 header, like
+qemu-system-x86_64 -kernel.
+
 options:
+  --vcpus N              virtual CPUs (default 1); APs start with INIT-SIPI-SIPI
   --mem MiB              guest RAM in MiB (default 64)
-  --vendor intel|amd     CPU personality reported by CPUID (default intel)
+  --vendor intel|amd     CPU personality (default intel)
   --max-instructions N   stop after N retired instructions
   --json                 print the outcome as JSON on stderr at the end
   -h, --help             show this help
 
 exit status:
   the guest's isa-debug-exit status ((value << 1) | 1) when it writes port 0xf4;
-  0 when the guest halts; 2 on usage errors; 3 when the guest takes an exception
-  it cannot handle; 4 when --max-instructions is reached; 1 on other errors.`;
+  0 when every vCPU halts with nothing left to wake it; 2 on usage errors;
+  3 when the guest crashes (a triple fault); 4 when --max-instructions is
+  reached; 1 on other errors (a missing or bad kernel file).`;
 
 export async function runCommand(args: string[]): Promise<number> {
   let parsed;
@@ -26,7 +31,7 @@ export async function runCommand(args: string[]): Promise<number> {
     parsed = parseArgs({
       args, allowPositionals: true,
       options: {
-        mem: { type: 'string' }, vendor: { type: 'string' }, 'max-instructions': { type: 'string' },
+        vcpus: { type: 'string' }, mem: { type: 'string' }, vendor: { type: 'string' }, 'max-instructions': { type: 'string' },
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -40,8 +45,10 @@ export async function runCommand(args: string[]): Promise<number> {
   const vendor = values.vendor ?? 'intel';
   if (vendor !== 'intel' && vendor !== 'amd') { console.error(`tsvmi run: --vendor must be intel or amd, not '${vendor}'`); return 2; }
   const mem = values.mem === undefined ? 64 : Number(values.mem);
+  const vcpus = values.vcpus === undefined ? 1 : Number(values.vcpus);
   const max = values['max-instructions'] === undefined ? Infinity : Number(values['max-instructions']);
-  if (!Number.isInteger(mem) || mem < 2) { console.error(`tsvmi run: --mem must be a whole number of MiB (>= 2)`); return 2; }
+  if (!Number.isInteger(mem) || mem < 2 || mem > MAX_MEM_MIB) { console.error(`tsvmi run: --mem must be a whole number of MiB from 2 to ${MAX_MEM_MIB}`); return 2; }
+  if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) { console.error(`tsvmi run: --vcpus must be a whole number from 1 to 64`); return 2; }
   if (!(max > 0)) { console.error(`tsvmi run: --max-instructions must be a positive number`); return 2; }
 
   const path = positionals[0]!;
@@ -54,7 +61,7 @@ export async function runCommand(args: string[]): Promise<number> {
   }
   const out: number[] = [];
   const flush = (): void => { if (out.length) { process.stdout.write(Uint8Array.from(out)); out.length = 0; } };
-  const vm = new Vm({ memMiB: mem, vendor, serialOut: (b) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); } });
+  const vm = new Domain({ vcpus, memMiB: mem, vendor, serialOut: (b: number) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); } });
   try {
     vm.load(image);
   } catch (e) {
@@ -68,10 +75,13 @@ export async function runCommand(args: string[]): Promise<number> {
   if (values.json) console.error(JSON.stringify({ ...outcome, seconds }));
   switch (outcome.kind) {
     case 'exit': return outcome.status;
-    case 'halt': console.error(`tsvmi: guest halted after ${outcome.instructions} instructions`); return 0;
+    case 'idle': console.error(`tsvmi: guest halted for good after ${outcome.instructions} instructions`); return 0;
     case 'limit': console.error(`tsvmi: stopped at the ${outcome.instructions}-instruction limit`); return 4;
-    case 'fault':
-      console.error(`tsvmi: guest took ${vectorName(outcome.vector)} (error code ${outcome.errorCode}) at rip=0x${outcome.rip.toString(16)} with no handler\n${outcome.registers}`);
+    case 'crash': {
+      const c = outcome.crash;
+      const first = c.vector === undefined ? '' : ` after ${vectorName(c.vector)} (error code ${c.errorCode})`;
+      console.error(`tsvmi: vCPU ${c.vcpu} crashed: ${c.reason}${first}, rip=0x${c.rip.toString(16)}\n${outcome.registers}`);
       return 3;
+    }
   }
 }

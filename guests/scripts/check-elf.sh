@@ -1,7 +1,8 @@
 #!/bin/sh
 # Check freestanding images against the tsvmi boot contract:
 #   ELF64, x86-64, ET_EXEC, statically linked (no PT_INTERP / PT_DYNAMIC);
-#   entry point == _start == 0x100000;
+#   entry point == pvh_start32 == 0x100000, named by a Xen PVH note
+#   (XEN_ELFNOTE_PHYS32_ENTRY) in a PT_NOTE segment;
 #   every PT_LOAD has p_paddr == p_vaddr (identity map), the lowest one
 #   starts at 0x100000 and all of them end below 1 GiB;
 #   no undefined symbols.
@@ -21,9 +22,10 @@ for elf in "$@"; do
 	echo "$hdr" | grep -q 'Type:[[:space:]]*EXEC' || fail "not ET_EXEC"
 
 	entry=$(echo "$hdr" | awk '/Entry point address:/ { print $4 }')
-	start=$("$NM" "$elf" | awk '$3 == "_start" { print "0x" $1 }')
+	start=$("$NM" "$elf" | awk '$3 == "pvh_start32" { print "0x" $1 }')
 	[ $((entry)) -eq $((0x100000)) ] || fail "entry $entry, want 0x100000"
-	[ -n "$start" ] && [ $((start)) -eq $((entry)) ] || fail "entry $entry is not _start ($start)"
+	[ -n "$start" ] && [ $((start)) -eq $((entry)) ] || fail "entry $entry is not pvh_start32 ($start)"
+	"$READELF" -nW "$elf" | grep -q 'Xen.*0x00000012' || fail "no Xen PVH entry note (type 18)"
 
 	phdrs=$("$READELF" -lW "$elf")
 	echo "$phdrs" | grep -qE '^[[:space:]]*(INTERP|DYNAMIC)' && fail "has INTERP/DYNAMIC"

@@ -38,10 +38,12 @@ export const StopReason = {
 } as const;
 export type StopReason = (typeof StopReason)[keyof typeof StopReason];
 
-/** The CPU's view of its local interrupt controller (devices/interrupts.ts InterruptController). */
+/** The CPU's view of its local interrupt controller (devices/interrupts.ts InterruptController, and the TPR as CR8). */
 export interface InterruptSource {
   pendingVector(): number;
   acknowledge(vector: number): void;
+  /** CR8 is TPR[7:4] (SDM Vol. 3A §10.8.6.1). */
+  cr8: number;
 }
 
 /** MSRs implemented by the platform rather than the core: returns undefined when not claimed. */
@@ -134,6 +136,8 @@ export class Cpu implements LazyFlags {
 
   // Identity reported through CPUID.
   vendor: Vendor = 'intel';
+  /** A local APIC is attached (CPUID leaf 1 advertises APIC and x2APIC). */
+  apicPresent = false;
   apicId = 0;
   vcpuCount = 1;
 

@@ -34,6 +34,7 @@ const X1_EDX = bit(11) | bit(20) | bit(26) | bit(27) | bit(29);
 
 export interface CpuidContext {
   vendor: Vendor;
+  apicPresent: boolean;
   apicId: number;
   vcpuCount: number;
 }
@@ -43,7 +44,11 @@ export function cpuid(ctx: CpuidContext, leaf: number, _subleaf: number): CpuidR
   switch (leaf >>> 0) {
     case 0: return [7, str4(v, 0), str4(v, 8), str4(v, 4)];
     // Family 6, model 0x3a style signature: family 6 is what generic x86-64 software expects.
-    case 1: return [0x000306a9, (ctx.apicId << 24) | (Math.min(ctx.vcpuCount, 255) << 16) | (8 << 8), L1_ECX | 0, L1_EDX | 0];
+    case 1: {
+      // APIC (EDX bit 9) and x2APIC (ECX bit 21) only when the platform attached one; no TSC-deadline (bit 24).
+      const apic = ctx.apicPresent ? { ecx: bit(21), edx: bit(9) } : { ecx: 0, edx: 0 };
+      return [0x000306a9, (ctx.apicId << 24) | (Math.min(ctx.vcpuCount, 255) << 16) | (8 << 8), (L1_ECX | apic.ecx) | 0, (L1_EDX | apic.edx) | 0];
+    }
     case 7: return [0, 0, 0, 0];
     case 0x40000000: {
       const s = HYPERVISOR_SIGNATURE;

@@ -12,7 +12,7 @@
  * and leaves the high half in `hi`.
  */
 import { GuestFault, Vector } from '../cpu/fault.js';
-import { PhysicalMemory } from './physical.js';
+import { PhysicalMemory, type MmioHandler } from './physical.js';
 import { Access, MAXPHYADDR, PAGE_MASK, PAGE_SHIFT, Perm, PfErr, Pte } from './paging-bits.js';
 import { Tlb, TLB_MASK } from './tlb.js';
 
@@ -49,6 +49,8 @@ export class Mmu {
   user = false;
   /** High half of the last 64-bit read. */
   hi = 0;
+  /** This CPU's own MMIO (its local APIC page), consulted before the shared bus. */
+  local: MmioHandler | undefined;
 
   private readonly walkOut: Walk = { pa: 0, perm: 0 };
 
@@ -246,7 +248,7 @@ export class Mmu {
         default: this.hi = m.view.getInt32(pa + 4, true); return m.view.getInt32(pa, true);
       }
     }
-    const v = m.mmio?.mmioRead(pa, size);
+    const v = this.local?.mmioRead(pa, size) ?? m.mmio?.mmioRead(pa, size);
     if (v !== undefined) return v;
     this.hi = -1;
     return size === 1 ? 0xff : size === 2 ? 0xffff : -1;
@@ -263,11 +265,14 @@ export class Mmu {
         default: m.view.setInt32(pa, lo, true); m.view.setInt32(pa + 4, hi, true); return;
       }
     }
+    const write = (a: number, n: number, v: number): void => {
+      if (!this.local?.mmioWrite(a, n, v)) m.mmio?.mmioWrite(a, n, v);
+    };
     if (size === 8) {
-      m.mmio?.mmioWrite(pa, 4, lo);
-      m.mmio?.mmioWrite(pa + 4, 4, hi);
+      write(pa, 4, lo);
+      write(pa + 4, 4, hi);
     } else {
-      m.mmio?.mmioWrite(pa, size, lo);
+      write(pa, size, lo);
     }
   }
 

@@ -46,14 +46,14 @@ export class Vcpu implements VcpuSignals, VirtualClock {
   pauseCount = 0;
   crash: CrashReport | undefined;
   /** The local APIC, once the platform attaches one. */
-  intc: InterruptController | undefined;
+  intc: (InterruptController & { cr8: number }) | undefined;
 
   constructor(readonly id: number, mem: PhysicalMemory, table: OpcodeTable, code: CodeCache) {
     this.cpu = new Cpu(mem, table, code);
     this.cpu.apicId = id;
   }
 
-  attachInterruptController(intc: InterruptController): void {
+  attachInterruptController(intc: InterruptController & { cr8: number }): void {
     this.intc = intc;
     this.cpu.intc = intc;
   }

@@ -2,29 +2,25 @@
  * Loading a kernel: PT_LOAD segments at their physical addresses, then the
  * boot protocol the image asks for — Xen PVH if it has the PHYS32_ENTRY note,
  * else Multiboot v1 if it has the header. Anything else is refused with a
- * clear error (tsvmi's direct 64-bit boot remains available for bare test
- * programs, but only when asked for).
+ * clear error, as QEMU's `-kernel` would.
  */
 import type { Cpu } from '../cpu/cpu.js';
 import { Reg } from '../cpu/regs.js';
 import { enterFlat32 } from '../cpu/reset.js';
 import type { PhysicalMemory } from '../mmu/physical.js';
-import { bootDirect64, loadSegments } from './boot-direct64.js';
-import { parseElf, type ElfImage } from './elf.js';
+import { PT_LOAD, parseElf, type ElfImage } from './elf.js';
 import { LoaderError } from './errors.js';
 import { BOOT_INFO_ADDR, memoryMap } from './memory-map.js';
 import { MULTIBOOT_BOOTLOADER_MAGIC, findMultibootHeader, writeMultibootInfo } from './multiboot.js';
 import { pvhEntry, writeStartInfo } from './pvh.js';
 
-export const BootProtocol = { PVH: 'pvh', MULTIBOOT: 'multiboot', DIRECT64: 'direct64' } as const;
+export const BootProtocol = { PVH: 'pvh', MULTIBOOT: 'multiboot' } as const;
 export type BootProtocol = (typeof BootProtocol)[keyof typeof BootProtocol];
 
 export interface LoadOptions {
   /** Physical address of the ACPI RSDP the platform built. */
   rsdp: number;
   cmdline?: string;
-  /** Only for bare 64-bit test programs without a boot header. */
-  allowDirect64?: boolean;
 }
 
 export interface Loaded {
@@ -65,9 +61,17 @@ export function loadKernel(cpu: Cpu, mem: PhysicalMemory, image: Uint8Array, opt
     cpu.rip = entry;
     return { protocol: BootProtocol.MULTIBOOT, entry, elf };
   }
-  if (opts.allowDirect64) {
-    bootDirect64(cpu, mem, elf);
-    return { protocol: BootProtocol.DIRECT64, entry: elf.entry, elf };
-  }
   throw new LoaderError('the kernel has neither a Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY) nor a Multiboot header; tsvmi cannot tell how to start it');
+}
+
+/** Copy each PT_LOAD segment to its physical address and zero the rest of its memory size. */
+export function loadSegments(mem: PhysicalMemory, elf: ElfImage): void {
+  for (const s of elf.segments) {
+    if (s.type !== PT_LOAD || s.memsz === 0) continue;
+    if (s.paddr < 0 || s.paddr + s.memsz > mem.size) {
+      throw new LoaderError(`segment at physical 0x${s.paddr.toString(16)} (+0x${s.memsz.toString(16)}) does not fit in ${mem.size >> 20} MiB of guest RAM`);
+    }
+    mem.writeBytes(s.paddr, elf.bytes.subarray(s.offset, s.offset + s.filesz));
+    mem.bytes.fill(0, s.paddr + s.filesz, s.paddr + s.memsz);
+  }
 }

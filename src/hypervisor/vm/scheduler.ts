@@ -42,10 +42,11 @@ export class Scheduler {
     return this.cpus.filter((s) => s.vcpu.pauseCount === 0 && s.vcpu.state !== VcpuState.CRASHED);
   }
 
-  round(): RoundResult {
+  /** Run one round, no longer than `maxTicks` (so that instruction limits are met exactly on one vCPU). */
+  round(maxTicks = Infinity): RoundResult {
     const live = this.live();
     if (live.length === 0) return RoundResult.NOTHING;
-    let end = this.time + this.quantum;
+    let end = this.time + Math.max(1, Math.min(this.quantum, maxTicks));
     if (!live.some((s) => s.vcpu.state === VcpuState.RUNNING)) {
       // Nobody runs: skip straight to the first timer that could wake someone.
       const next = Math.min(...live.map((s) => s.timer?.nextDeadline() ?? Infinity));

@@ -8,14 +8,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StopReason } from '../../../src/hypervisor/cpu/cpu.js';
 import { Reg } from '../../../src/hypervisor/cpu/regs.js';
-import { Vm } from '../../../src/hypervisor/vm/vm.js';
+import { Domain } from '../../../src/hypervisor/vm/domain.js';
 import { assemble } from '../../support/asm.js';
 import { CORPUS_DIR } from '../../support/corpus.js';
 import { getReg, runCode, setReg, testMachine } from '../../support/machine.js';
 
 /** Architectural state worth comparing: registers, RIP, RFLAGS, retired count. */
-function snapshot(vm: Vm): string {
-  const c = vm.cpu;
+function snapshot(vm: Domain): string {
+  const c = vm.bsp.cpu;
   return JSON.stringify({ lo: [...c.lo], hi: [...c.hi], rip: c.rip, rflags: c.getRflags(), icount: c.icount });
 }
 
@@ -23,13 +23,13 @@ describe('block compiler', () => {
   it('reaches the same state at every instruction count as the interpreter', () => {
     const image = readFileSync(join(CORPUS_DIR, 'sha256-O2.elf'));
     const run = (jit: boolean, slice: number): string[] => {
-      const vm = new Vm();
+      const vm = new Domain();
       vm.load(image);
-      vm.cpu.jit = jit;
-      vm.cpu.hotThreshold = 0;
+      vm.bsp.cpu.jit = jit;
+      vm.bsp.cpu.hotThreshold = 0;
       const states: string[] = [];
       // Odd slice sizes cut compiled blocks at every possible point.
-      for (let n = 0; n < 200; n++) { vm.cpu.run(slice); states.push(snapshot(vm)); }
+      for (let n = 0; n < 200; n++) { vm.bsp.cpu.run(slice); states.push(snapshot(vm)); }
       return states;
     };
     for (const slice of [1, 7, 1000]) assert.deepEqual(run(true, slice), run(false, slice), `slice ${slice}`);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Vm } from '../../../src/hypervisor/vm/vm.js';
+import { Domain } from '../../../src/hypervisor/vm/domain.js';
 import { CORPUS_DIR, OPT_LEVELS, corpusPrograms } from '../../support/corpus.js';
 
 /** The benchmark workload is sized for timing, not for the test suite. */
@@ -17,7 +17,7 @@ describe('gcc corpus on tsvmi', () => {
     for (const opt of OPT_LEVELS) {
       it(`${name} -${opt} prints what the Linux build printed`, async () => {
         const out: number[] = [];
-        const vm = new Vm({ serialOut: (b) => out.push(b) });
+        const vm = new Domain({ serialOut: (b: number) => out.push(b) });
         vm.load(readFileSync(join(CORPUS_DIR, `${name}-${opt}.elf`)));
         const outcome = await vm.run(2_000_000_000);
         const expected = readFileSync(join(CORPUS_DIR, `${name}-${opt}.expected`), 'latin1');

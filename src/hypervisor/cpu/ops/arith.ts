@@ -194,6 +194,11 @@ export function register(t: OpcodeTable): void {
     t.one(base + 4, { m, o: 'AL,Ib', compile: (i) => aluToAcc(op, i) });
     t.one(base + 5, { m, o: 'rAX,Iz', compile: (i) => aluToAcc(op, i), emit: emitAlu(op, 'EI') });
   }
+  // INC/DEC with the register in the opcode: 16- and 32-bit modes only, where 40-4F are not REX.
+  for (let r = 0; r < 8; r++) {
+    t.one(0x40 + r, { m: 'INC', o: 'Zv', i64: true, compile: (i) => { i.rm = r; i.ea = null; return unary('inc', i); } });
+    t.one(0x48 + r, { m: 'DEC', o: 'Zv', i64: true, compile: (i) => { i.rm = r; i.ea = null; return unary('dec', i); } });
+  }
   t.one(0x84, { m: 'TEST', o: 'Eb,Gb', compile: (i) => logicTest(i, getG(1)) });
   t.one(0x85, { m: 'TEST', o: 'Ev,Gv', compile: (i) => logicTest(i, getG(i.opsize)), emit: emitAlu(AluOp.AND, 'EG', false) });
   t.one(0xa8, { m: 'TEST', o: 'AL,Ib', compile: (i) => { i.rm = 0; i.ea = null; return logicTest(i, 'imm'); } });

@@ -22,7 +22,7 @@ function readCr(c: Cpu, n: number): number {
     case 2: return c.cr2;
     case 3: return c.cr3;
     case 4: return c.cr4;
-    default: return c.cr8;
+    default: return c.intc ? c.intc.cr8 : c.cr8;
   }
 }
 
@@ -69,7 +69,8 @@ function writeCr(c: Cpu, n: number, v: number, vhi: number): void {
     }
     default:
       if (vhi !== 0 || (v & ~15)) gp(0);
-      c.cr8 = v & 15;
+      if (c.intc) c.intc.cr8 = v & 15; else c.cr8 = v & 15;
+      c.kick(); // a lower TPR may unmask a pending interrupt
   }
 }
 

@@ -1,0 +1,120 @@
+/**
+ * A domain: guest RAM, N vCPUs, the PC platform, and the deterministic
+ * scheduler that runs them in one Node thread, yielding to the event loop
+ * between slices so that sockets and timers are served while guests run.
+ */
+import { CodeCache } from '../cpu/code-cache.js';
+import type { Vendor } from '../cpu/cpuid.js';
+import { Vector } from '../cpu/fault.js';
+import { opcodeTable } from '../cpu/ops/index.js';
+import { REG_NAMES } from '../cpu/regs.js';
+import { PhysicalMemory } from '../mmu/physical.js';
+import { Vcpu, VcpuState, type CrashReport } from '../vcpu/vcpu.js';
+import { loadKernel, type BootProtocol } from './loader.js';
+import { Platform } from './platform.js';
+import { RoundResult, Scheduler } from './scheduler.js';
+
+export interface DomainOptions {
+  name?: string;
+  vcpus?: number;
+  memMiB?: number;
+  vendor?: Vendor;
+  serialOut?: (byte: number) => void;
+  /** Ticks per scheduling round. */
+  quantum?: number;
+}
+
+export type RunOutcome =
+  | { kind: 'exit'; status: number; instructions: number }
+  | { kind: 'idle'; instructions: number }
+  | { kind: 'crash'; crash: CrashReport; registers: string; instructions: number }
+  | { kind: 'limit'; instructions: number };
+
+/** Wall-clock work between yields to the event loop, in retired instructions. */
+const YIELD_EVERY = 1 << 21;
+/** The PCI hole starts at 3 GiB on a PC; RAM stays below it. */
+export const MAX_MEM_MIB = 3072;
+
+const VECTOR_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Vector).map(([k, v]) => [v, `#${k}`]));
+export const vectorName = (v: number): string => VECTOR_NAMES[v] ?? `vector ${v}`;
+
+export class Domain {
+  readonly name: string;
+  readonly mem: PhysicalMemory;
+  readonly vcpus: Vcpu[] = [];
+  readonly platform: Platform;
+  readonly scheduler: Scheduler;
+  exitStatus: number | undefined;
+  protocol: BootProtocol | undefined;
+
+  constructor(opts: DomainOptions = {}) {
+    const mib = opts.memMiB ?? 64, n = opts.vcpus ?? 1;
+    if (!Number.isInteger(mib) || mib < 2 || mib > MAX_MEM_MIB) throw new RangeError(`guest memory must be 2..${MAX_MEM_MIB} MiB, got ${mib}`);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new RangeError(`a domain has 1..64 vCPUs, got ${n}`);
+    this.name = opts.name ?? 'domain';
+    this.mem = new PhysicalMemory(mib << 20);
+    this.platform = new Platform(this.mem, {
+      cpus: n,
+      serialOut: opts.serialOut ?? (() => {}),
+      onExit: (status) => { this.exitStatus = status; this.scheduler.stopRequested = true; this.vcpus.forEach((v) => v.cpu.requestStop()); },
+    });
+    const code = new CodeCache(this.mem), table = opcodeTable();
+    for (let id = 0; id < n; id++) {
+      const v = new Vcpu(id, this.mem, table, code);
+      v.cpu.vendor = opts.vendor ?? 'intel';
+      v.cpu.vcpuCount = n;
+      this.platform.attach(v);
+      this.vcpus.push(v);
+    }
+    this.scheduler = new Scheduler(this.vcpus.map((vcpu, k) => ({ vcpu, timer: this.platform.apics[k] })), opts.quantum);
+  }
+
+  get bsp(): Vcpu {
+    return this.vcpus[0]!;
+  }
+
+  /** Retired instructions over all vCPUs. */
+  get instructions(): number {
+    return this.vcpus.reduce((sum, v) => sum + v.cpu.icount, 0);
+  }
+
+  /**
+   * Load a kernel (PVH or Multiboot; throws LoaderError for anything else).
+   * The BSP starts at its entry; APs wait for INIT-SIPI-SIPI.
+   */
+  load(image: Uint8Array, opts: { cmdline?: string } = {}): void {
+    this.protocol = loadKernel(this.bsp.cpu, this.mem, image, { rsdp: this.platform.rsdp, ...opts }).protocol;
+    for (const ap of this.vcpus.slice(1)) ap.state = VcpuState.WAIT_SIPI;
+  }
+
+  /** Run until the guest exits, crashes, goes idle for good, or `maxInstructions` retire. */
+  async run(maxInstructions = Infinity): Promise<RunOutcome> {
+    let nextYield = this.instructions + YIELD_EVERY;
+    for (;;) {
+      const done = this.instructions;
+      if (done >= maxInstructions) return { kind: 'limit', instructions: done };
+      // Split what is left of the limit between the vCPUs that may run.
+      const running = Math.max(1, this.vcpus.filter((v) => v.runnable).length);
+      const r = this.scheduler.round(Math.ceil((maxInstructions - done) / running));
+      if (this.exitStatus !== undefined) return { kind: 'exit', status: this.exitStatus, instructions: this.instructions };
+      const dead = this.vcpus.find((v) => v.state === VcpuState.CRASHED);
+      if (dead) return { kind: 'crash', crash: dead.crash!, registers: this.dumpRegisters(dead), instructions: this.instructions };
+      if (r === RoundResult.IDLE || r === RoundResult.NOTHING) return { kind: 'idle', instructions: this.instructions };
+      if (this.instructions >= nextYield) {
+        nextYield = this.instructions + YIELD_EVERY;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
+  dumpRegisters(v: Vcpu = this.bsp): string {
+    const c = v.cpu;
+    const hex = (r: number): string => (c.hi[r]! >>> 0).toString(16).padStart(8, '0') + (c.lo[r]! >>> 0).toString(16).padStart(8, '0');
+    const regs = REG_NAMES.map((n, r) => `${n.padStart(3)}=${hex(r)}`);
+    const rows: string[] = [];
+    for (let k = 0; k < 16; k += 4) rows.push(regs.slice(k, k + 4).join(' '));
+    rows.push(`rip=${c.rip.toString(16)} rflags=${c.getRflags().toString(16)} cs=${c.segSel[1]!.toString(16)} cpl=${c.cpl} mode=${c.codeBits}-bit`);
+    rows.push(`cr0=${c.cr0.toString(16)} cr2=${c.cr2.toString(16)} cr3=${c.cr3.toString(16)} cr4=${c.cr4.toString(16)} efer=${c.efer.toString(16)}`);
+    return rows.join('\n');
+  }
+}
