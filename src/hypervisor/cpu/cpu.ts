@@ -18,6 +18,7 @@ import { GuestFault, Vector, hasErrorCode } from './fault.js';
 import { EventType, Shutdown, deliverEvent } from './interrupts.js';
 import { FlagOp, readRflags, type LazyFlags } from './flags.js';
 import { SEG_ZERO, type Insn } from './insn.js';
+import { Dr6, dataBreakpoints, debugActive, hasDataBreakpoints, instructionBreakpoints, reportDebug } from './debug.js';
 import { HOT_THRESHOLD, compileBlock } from './jit/block-compiler.js';
 import { enterLongMode } from './reset.js';
 import { NO_PORTS, type PortIo } from './ports.js';
@@ -115,6 +116,10 @@ export class Cpu implements LazyFlags {
   eventsPending = false;
   /** The next instruction runs in an interrupt shadow (after STI, MOV SS, POP SS: SDM Vol. 3A §6.8.3). */
   inhibitNext = false;
+  /** Events delivered so far (lets the debug path tell whether an instruction raised one). */
+  deliveries = 0;
+  /** Data-breakpoint hits (B0-B3) seen during the current instruction. */
+  dataHits = 0;
   /** Ticks spent halted: virtual time is icount + idleTicks. */
   idleTicks = 0;
   /** MSRs kept only to be read back (msr.ts). */
@@ -187,9 +192,11 @@ export class Cpu implements LazyFlags {
   /** Write RFLAGS wholesale (status flags become eager). Reserved bits keep their fixed values. */
   setRflags(v: number): void {
     const rising = (v & ~this.rflags & Flag.IF) !== 0;
+    const debugChange = ((v ^ this.rflags) & (Flag.TF | Flag.RF)) !== 0;
     this.rflags = (v & 0x3f7fd5) | RFLAGS_FIXED;
     this.fOp = FlagOp.NONE;
     if (rising) this.kick();
+    else if (debugChange) this.breakBlock = true; // stepping starts or stops at the next instruction
   }
 
   /** Set or clear a non-status flag such as DF, IF or TF. */
@@ -299,6 +306,11 @@ export class Cpu implements LazyFlags {
         prev = undefined;
         if (this.stopReason !== StopReason.NONE) break;
       }
+      if (debugActive(this)) {
+        this.stepWithDebug();
+        prev = undefined;
+        continue;
+      }
       const rip = this.rip;
       let block: Block | undefined;
       if (prev !== undefined && prev.linkEpoch === tlb.epoch) {
@@ -312,7 +324,7 @@ export class Cpu implements LazyFlags {
         try {
           block = this.blockAt(rip);
         } catch (e) {
-          this.exception(e);
+          this.exception(e, rip);
           prev = undefined;
           continue;
         }
@@ -333,27 +345,78 @@ export class Cpu implements LazyFlags {
           continue;
         }
       }
-      const n = shadowed ? 1 : Math.min(insns.length, end - this.icount);
-      this.inhibitNext = false;
-      let k = 0;
-      try {
-        for (; k < n; k++) {
-          const i = insns[k]!;
-          this.rip = i.next;
-          i.exec(this, i);
-          this.icount++;
-          if (this.rip !== i.next || this.breakBlock) break;
-        }
-      } catch (e) {
-        if (e instanceof GuestFault && e.trap) this.icount++;
-        else this.rip = insns[k]!.addr;
-        this.exception(e);
-      }
+      this.interpret(insns, shadowed ? 1 : Math.min(insns.length, end - this.icount));
       this.breakBlock = false;
       prev = block.valid ? block : undefined;
     }
     this.code.running = undefined;
     return this.icount - start;
+  }
+
+  /** Run up to `n` instructions of a block through their closures. */
+  private interpret(insns: Insn[], n: number): void {
+    this.inhibitNext = false;
+    let k = 0;
+    try {
+      for (; k < n; k++) {
+        const i = insns[k]!;
+        this.rip = i.next;
+        i.exec(this, i);
+        this.icount++;
+        if (this.rip !== i.next || this.breakBlock) break;
+      }
+    } catch (e) {
+      if (e instanceof GuestFault && e.trap) this.icount++;
+      else this.rip = insns[k]!.addr;
+      this.exception(e, insns[k]!.addr);
+    }
+  }
+
+  /**
+   * One instruction under the debug architecture (debug.ts): an instruction
+   * breakpoint is a fault before it (unless RF), a single step or a data
+   * breakpoint a trap after it; RF clears once an instruction completes.
+   */
+  private stepWithDebug(): void {
+    const rip = this.rip;
+    if ((this.rflags & Flag.RF) === 0) {
+      const hits = instructionBreakpoints(this, rip);
+      if (hits !== 0) {
+        reportDebug(this, hits, 0);
+        this.deliver(Vector.DB, EventType.HW_EXCEPTION, undefined);
+        return;
+      }
+    }
+    let block: Block;
+    try {
+      block = this.blockAt(rip);
+    } catch (e) {
+      this.exception(e, rip);
+      return;
+    }
+    // MOV SS / POP SS hold off the single-step trap of the next instruction too (SDM Vol. 3A §6.8.3).
+    const step = (this.rflags & Flag.TF) !== 0 && !this.inhibitNext;
+    const rfBefore = (this.rflags & Flag.RF) !== 0;
+    const deliveries = this.deliveries, retired = this.icount;
+    this.dataHits = 0;
+    this.interpret(block.insns, 1);
+    this.breakBlock = false;
+    if (this.deliveries !== deliveries || this.icount === retired) return; // it faulted or raised an event: no trap
+    if (rfBefore) this.rflags &= ~Flag.RF;
+    if (step || this.dataHits !== 0) {
+      reportDebug(this, this.dataHits, step ? Dr6.BS : 0);
+      this.deliver(Vector.DB, EventType.HW_EXCEPTION, undefined);
+    }
+  }
+
+  /** Arm or disarm the MMU's data-breakpoint watch after DR7 changes. */
+  updateWatch(): void {
+    if (hasDataBreakpoints(this.dr[7]!)) {
+      this.mmu.watch = (la, size, write) => { this.dataHits |= dataBreakpoints(this, la, size, write); };
+      this.mmu.tlb.flushAll();
+    } else {
+      this.mmu.watch = undefined;
+    }
   }
 
   private runCompiled(block: Block, budget: number): void {
@@ -364,10 +427,11 @@ export class Cpu implements LazyFlags {
       this.icount += this.kRetired;
       if (e instanceof GuestFault && e.trap) this.icount += this.k + 1;
       else { this.icount += this.k; this.rip = i.addr; }
-      this.exception(e);
+      this.exception(e, i.addr);
     }
     this.breakBlock = false;
   }
+
 
   /** Run exactly one instruction (or deliver one fault). */
   step(): number {
@@ -383,7 +447,7 @@ export class Cpu implements LazyFlags {
    * A GuestFault reached the instruction boundary: deliver it through the IDT,
    * unless `onException` (tests, bare-metal harnesses) takes it first.
    */
-  private exception(e: unknown): void {
+  private exception(e: unknown, instructionAddr: number): void {
     if (!(e instanceof GuestFault)) throw e;
     if (e.vector === Vector.PF) this.cr2 = e.address;
     this.lastFault = e;
@@ -392,13 +456,19 @@ export class Cpu implements LazyFlags {
       return;
     }
     const type = !e.trap ? EventType.HW_EXCEPTION : e.vector === Vector.DB ? EventType.PRIV_SW_EXCEPTION : EventType.SW_EXCEPTION;
-    this.deliver(e.vector, type, hasErrorCode(e.vector) ? e.errorCode : undefined);
+    // Fault-class exceptions push RF set, so that the IRET back to the instruction does
+    // not hit its instruction breakpoint again (SDM Vol. 3A §17.3.1.1).
+    this.deliver(e.vector, type, hasErrorCode(e.vector) ? e.errorCode : undefined, instructionAddr, !e.trap);
   }
 
-  /** Deliver an event now; a triple fault shuts the CPU down (StopReason.SHUTDOWN). */
-  deliver(vector: number, type: EventType, errorCode: number | undefined): void {
+  /**
+   * Deliver an event now; a triple fault shuts the CPU down (StopReason.SHUTDOWN).
+   * `instructionAddr`: for software events, the instruction that raised it.
+   */
+  deliver(vector: number, type: EventType, errorCode: number | undefined, instructionAddr?: number, faultFrame = false): void {
+    this.deliveries++;
     try {
-      deliverEvent(this, vector, type, errorCode);
+      deliverEvent(this, vector, type, errorCode, instructionAddr, faultFrame);
     } catch (s) {
       if (!(s instanceof Shutdown)) throw s;
       this.requestStop(StopReason.SHUTDOWN);

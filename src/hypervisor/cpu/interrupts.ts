@@ -43,24 +43,29 @@ const isSoftware = (t: EventType): boolean => t === EventType.SW_INTERRUPT || t 
 
 /**
  * Deliver one event; faults during delivery are handled per table 6-5. Throws
- * `Shutdown` on a triple fault.
+ * `Shutdown` on a triple fault. For a software event (INT n, INT3, INTO,
+ * INT1), `instructionAddr` is the instruction's own address: a fault while
+ * delivering it is a fault of that instruction, so it is what the fault's
+ * frame must return to (e.g. #GP for INT n through a DPL 0 gate).
  */
-export function deliverEvent(c: Cpu, vector: number, type: EventType, errorCode: number | undefined): void {
-  let v = vector, t = type, err = errorCode;
+export function deliverEvent(c: Cpu, vector: number, type: EventType, errorCode: number | undefined, instructionAddr?: number, faultFrame = false): void {
+  let v = vector, t = type, err = errorCode, rf = faultFrame;
   for (;;) {
     const saved = snapshot(c);
     try {
-      deliverOnce(c, v, t, err);
+      deliverOnce(c, v, t, err, rf);
       return;
     } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
       restore(c, saved);
+      if (isSoftware(t) && instructionAddr !== undefined) c.rip = instructionAddr;
       if (e.vector === Vector.PF) c.cr2 = e.address;
       if (v === Vector.DF && t === EventType.HW_EXCEPTION) throw new Shutdown('triple fault');
       // Error codes raised while reading the IDT or a gate's segment already carry EXT.
       if (t === EventType.HW_EXCEPTION && isDoubleFault(v, e.vector)) { v = Vector.DF; err = 0; }
       else { v = e.vector; err = hasErrorCode(e.vector) ? e.errorCode : undefined; }
       t = EventType.HW_EXCEPTION;
+      rf = true;
     }
   }
 }
@@ -81,10 +86,11 @@ function restore(c: Cpu, s: Snapshot): void {
   c.rip = s.rip;
 }
 
-function deliverOnce(c: Cpu, vector: number, type: EventType, err: number | undefined): void {
+function deliverOnce(c: Cpu, vector: number, type: EventType, err: number | undefined, rf: boolean): void {
   if (!protectedMode(c)) return deliverReal(c, vector);
-  if (longModeActive(c)) return deliverLong(c, vector, type, err);
-  return deliverProtected(c, vector, type, err);
+  const flags = readRflags(c) | (rf ? Flag.RF : 0);
+  if (longModeActive(c)) return deliverLong(c, vector, type, err, flags);
+  return deliverProtected(c, vector, type, err, flags);
 }
 
 /** Error code for a fault caused by IDT entry `vector`: IDT bit, EXT for external events (SDM §6.13). */
@@ -115,7 +121,7 @@ function gateTarget(c: Cpu, sel: number, type: EventType, long: boolean): { d: R
 }
 
 /** Long mode: 16-byte gates, IST, 64-bit frames always including SS:RSP (SDM Vol. 3A §6.14). */
-function deliverLong(c: Cpu, vector: number, type: EventType, err: number | undefined): void {
+function deliverLong(c: Cpu, vector: number, type: EventType, err: number | undefined, oldFlags: number): void {
   if (vector * 16 + 15 > c.idtLimit) throw new GuestFault(Vector.GP, idtError(vector, type));
   const at = c.idtBase + vector * 16;
   const w0 = c.mmu.readSupervisor32(at), w1 = c.mmu.readSupervisor32(at + 4), w2 = c.mmu.readSupervisor32(at + 8);
@@ -129,7 +135,7 @@ function deliverLong(c: Cpu, vector: number, type: EventType, err: number | unde
   if (offset < -CANON || offset >= CANON) throw new GuestFault(Vector.GP, 0);
 
   const oldSs = c.segSel[Seg.SS]!, oldRspLo = c.lo[Reg.RSP]!, oldRspHi = c.hi[Reg.RSP]!;
-  const oldCs = c.segSel[Seg.CS]!, oldFlags = readRflags(c), ret = c.rip;
+  const oldCs = c.segSel[Seg.CS]!, ret = c.rip;
   let rsp: number | undefined;
   if (ist !== 0) rsp = tssRead64(c, 36 + (ist - 1) * 8);
   else if (newCpl < c.cpl) rsp = tssRead64(c, 4 + newCpl * 8);
@@ -155,7 +161,7 @@ function deliverLong(c: Cpu, vector: number, type: EventType, err: number | unde
 }
 
 /** Protected mode with 32-bit (or 16-bit) interrupt and trap gates (SDM Vol. 3A §6.12). */
-function deliverProtected(c: Cpu, vector: number, type: EventType, err: number | undefined): void {
+function deliverProtected(c: Cpu, vector: number, type: EventType, err: number | undefined, oldFlags: number): void {
   if (vector * 8 + 7 > c.idtLimit) throw new GuestFault(Vector.GP, idtError(vector, type));
   const at = c.idtBase + vector * 8;
   const w0 = c.mmu.readSupervisor32(at), w1 = c.mmu.readSupervisor32(at + 4);
@@ -169,7 +175,7 @@ function deliverProtected(c: Cpu, vector: number, type: EventType, err: number |
   const { d, newCpl } = gateTarget(c, sel, type, false);
 
   const oldSs = c.segSel[Seg.SS]!, oldEsp = c.lo[Reg.RSP]!;
-  const oldCs = c.segSel[Seg.CS]!, oldFlags = readRflags(c), ret = c.rip - c.segBase[Seg.CS]!;
+  const oldCs = c.segSel[Seg.CS]!, ret = c.rip - c.segBase[Seg.CS]!;
   if (newCpl < c.cpl) {
     // Inner-privilege stack from the 32-bit TSS: ESPn at 4 + 8n, SSn at 8 + 8n.
     const esp = c.mmu.readSupervisor32(c.trBase + 4 + newCpl * 8);

@@ -51,6 +51,11 @@ export class Mmu {
   hi = 0;
   /** This CPU's own MMIO (its local APIC page), consulted before the shared bus. */
   local: MmioHandler | undefined;
+  /**
+   * Data-breakpoint watch: while set, nothing is cached in the TLB, so every
+   * access takes a slow path that reports it here (see cpu/debug.ts).
+   */
+  watch: ((la: number, size: number, write: boolean) => void) | undefined;
 
   private readonly walkOut: Walk = { pa: 0, perm: 0 };
 
@@ -190,6 +195,7 @@ export class Mmu {
     const t = this.tlb, i = (la >>> 12) & TLB_MASK, off = la & PAGE_MASK;
     const need = access === Access.WRITE ? this.needW : access === Access.EXEC ? this.needX : this.needR;
     if (t.tag[i] === la - off && (t.perm[i]! & need) !== 0) return t.phys[i]! + off;
+    if (access !== Access.EXEC) this.watch?.(la, 1, access === Access.WRITE);
     return this.translate(la, access, this.user);
   }
 
@@ -204,6 +210,7 @@ export class Mmu {
 
   private slowRead(la: number, size: number, _need: number, access: Access): number {
     const off = la & PAGE_MASK;
+    this.watch?.(la, size, access === Access.WRITE);
     if (off + size > 4096) return this.splitRead(la, size, access);
     const pa = this.translate(la, access, this.user);
     return this.physRead(pa, size);
@@ -225,6 +232,7 @@ export class Mmu {
 
   private slowWrite(la: number, size: number, lo: number, hi: number): void {
     const first = 4096 - (la & PAGE_MASK);
+    this.watch?.(la, size, true);
     if (first >= size) {
       this.physWrite(this.translate(la, Access.WRITE, this.user), size, lo, hi);
       return;
@@ -285,13 +293,13 @@ export class Mmu {
     const off = la & PAGE_MASK;
     if (this.mode === PagingMode.NONE) {
       const pa = la >>> 0;
-      if (this.mem.isRam(pa - off, 4096)) this.tlb.fill(la, pa, Perm.SR | Perm.SW | Perm.SX | Perm.UR | Perm.UW | Perm.UX);
+      if (this.watch === undefined && this.mem.isRam(pa - off, 4096)) this.tlb.fill(la, pa, Perm.SR | Perm.SW | Perm.SX | Perm.UR | Perm.UW | Perm.UX);
       return pa;
     }
     const err = this.walk(la, access, user, true, this.cr3);
     if (err !== WALK_OK) throw new GuestFault(Vector.PF, err, la);
     const w = this.walkOut;
-    if (this.mem.isRam(w.pa - (w.pa & PAGE_MASK), 4096)) this.tlb.fill(la, w.pa, w.perm);
+    if (this.watch === undefined && this.mem.isRam(w.pa - (w.pa & PAGE_MASK), 4096)) this.tlb.fill(la, w.pa, w.perm);
     return w.pa;
   }
 

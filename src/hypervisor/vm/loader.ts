@@ -10,7 +10,8 @@ import { enterFlat32 } from '../cpu/reset.js';
 import type { PhysicalMemory } from '../mmu/physical.js';
 import { PT_LOAD, parseElf, type ElfImage } from './elf.js';
 import { LoaderError } from './errors.js';
-import { BOOT_INFO_ADDR, memoryMap } from './memory-map.js';
+import { installBootGdt } from './boot-gdt.js';
+import { BOOT_GDT_ADDR, BOOT_INFO_ADDR, memoryMap } from './memory-map.js';
 import { MULTIBOOT_BOOTLOADER_MAGIC, findMultibootHeader, writeMultibootInfo } from './multiboot.js';
 import { pvhEntry, writeStartInfo } from './pvh.js';
 
@@ -36,6 +37,7 @@ export function loadKernel(cpu: Cpu, mem: PhysicalMemory, image: Uint8Array, opt
     loadSegments(mem, elf);
     writeStartInfo(mem, { at: BOOT_INFO_ADDR, rsdp: opts.rsdp, memoryMap: memoryMap(mem.size), cmdline: opts.cmdline ?? '' });
     enterFlat32(cpu);
+    installBootGdt(cpu, mem, BOOT_GDT_ADDR);
     cpu.lo[Reg.RBX] = BOOT_INFO_ADDR;
     cpu.rip = pvh;
     return { protocol: BootProtocol.PVH, entry: pvh, elf };
@@ -56,6 +58,7 @@ export function loadKernel(cpu: Cpu, mem: PhysicalMemory, image: Uint8Array, opt
     }
     writeMultibootInfo(mem, BOOT_INFO_ADDR, memoryMap(mem.size), opts.cmdline ?? '');
     enterFlat32(cpu);
+    installBootGdt(cpu, mem, BOOT_GDT_ADDR);
     cpu.lo[Reg.RAX] = MULTIBOOT_BOOTLOADER_MAGIC;
     cpu.lo[Reg.RBX] = BOOT_INFO_ADDR;
     cpu.rip = entry;

@@ -5,7 +5,8 @@
  */
 import { E820, type MemoryRange } from './pvh.js';
 
-/** Start info / multiboot info, written by the loader. */
+/** The boot GDT (boot-gdt.ts) and the start info / multiboot info, written by the loader. */
+export const BOOT_GDT_ADDR = 0x5000;
 export const BOOT_INFO_ADDR = 0x6000;
 /** ACPI tables (the RSDP first), in the BIOS area where guests also scan for "RSD PTR ". */
 export const ACPI_ADDR = 0xe0000;

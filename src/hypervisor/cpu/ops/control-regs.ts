@@ -143,6 +143,7 @@ function movToDr(): Exec {
       // The upper 32 bits are reserved: #GP if set (§17.2.4, §17.2.3).
       if (hi !== 0) gp(0);
       c.dr[n] = n === 6 ? ((lo & 0x0000e00f) | 0xffff0ff0) >>> 0 : ((lo & 0xffff2bff) | 0x400) >>> 0;
+      if (n === 7) c.updateWatch();
     } else {
       c.dr[n] = hi * TWO32 + (lo >>> 0);
     }

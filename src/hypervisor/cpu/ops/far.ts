@@ -168,8 +168,8 @@ function restoreFlags(c: Cpu, v: number, size: number, cpl: number): void {
 }
 
 const intN = (i: Insn): Exec => {
-  const vector = i.imm & 0xff;
-  return (c) => c.deliver(vector, EventType.SW_INTERRUPT, undefined);
+  const vector = i.imm & 0xff, addr = i.addr;
+  return (c) => c.deliver(vector, EventType.SW_INTERRUPT, undefined, addr);
 };
 
 const into: Exec = (c) => { if (getOF(c)) throw new GuestFault(Vector.OF, 0, 0, true); };

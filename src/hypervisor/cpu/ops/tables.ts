@@ -9,9 +9,10 @@ import type { OpcodeTable, RowSpec } from '../decode/table.js';
 import { byRegField, group } from '../decode/table.js';
 import { Attr, SysType, readDescriptor, readSystemBaseHigh } from '../descriptor.js';
 import { GuestFault, Vector, gp } from '../fault.js';
+import { readRflags, setStatusFlags } from '../flags.js';
 import type { Exec, Insn } from '../insn.js';
-import { prepareRm, putE } from '../operands.js';
-import { TWO32 } from '../regs.js';
+import { prepareRm, putE, setReg } from '../operands.js';
+import { Flag, TWO32 } from '../regs.js';
 import { longModeActive, protectedMode } from '../segmentation.js';
 import { INVLPG } from './control-regs.js';
 import { SWAPGS } from './msr-ops.js';
@@ -96,6 +97,57 @@ const lmsw = (): Exec => (c, i) => {
   c.cr0 = ((c.cr0 & ~0xe) | v | (c.cr0 & Cr0.PE)) >>> 0;
 };
 
+// ---- LAR, LSL, VERR, VERW: probing descriptors without loading them -------------------
+
+/** The descriptor of `sel` if software at the current CPL may look at it, else undefined (ZF = 0). */
+function probe(c: Cpu, sel: number, accept: (type: number, s: boolean) => boolean): ReturnType<typeof readDescriptor> | undefined {
+  if ((sel & 0xfffc) === 0) return undefined;
+  let r: ReturnType<typeof readDescriptor>;
+  try {
+    r = readDescriptor(c, sel);
+  } catch (e) {
+    if (e instanceof GuestFault && e.vector === Vector.GP) return undefined; // outside the table: ZF = 0, no fault
+    throw e;
+  }
+  const a = r.d.attr, s = (a & Attr.S) !== 0, type = a & Attr.TYPE;
+  if (!accept(type, s)) return undefined;
+  const conformingCode = s && (type & 0xc) === 0xc;
+  if (!conformingCode && ((a >> 5) & 3) < Math.max(c.cpl, sel & 3)) return undefined;
+  return r;
+}
+
+function setZF(c: Cpu, on: boolean): void {
+  setStatusFlags(c, (readRflags(c) & ~Flag.ZF) | (on ? Flag.ZF : 0));
+}
+
+/** System types LAR accepts (SDM Vol. 2 "LAR", table 3-1): TSSs, LDT, call and task gates; in long mode only the 64-bit ones. */
+const LAR_SYSTEM_LEGACY = new Set([1, 2, 3, 4, 5, 9, 11, 12]);
+const LAR_SYSTEM_LONG = new Set([2, 9, 11, 12]);
+const LSL_SYSTEM_LEGACY = new Set([1, 2, 3, 9, 11]);
+const LSL_SYSTEM_LONG = new Set([2, 9, 11]);
+
+function larLsl(lsl: boolean): (i: Insn) => Exec {
+  return (i) => {
+    const size = i.opsize;
+    prepareRm(i, 2);
+    return (c, i) => {
+      const sel = selOf(c, i);
+      const sys = longModeActive(c) ? (lsl ? LSL_SYSTEM_LONG : LAR_SYSTEM_LONG) : (lsl ? LSL_SYSTEM_LEGACY : LAR_SYSTEM_LEGACY);
+      const r = probe(c, sel, (type, s) => s || sys.has(type));
+      if (r === undefined) return setZF(c, false);
+      const v = lsl ? r.d.limit : r.hi & 0x00f0ff00;
+      setReg(c, i.reg, size === 8 ? 4 : size, v | 0, 0);
+      setZF(c, true);
+    };
+  };
+}
+
+/** VERR/VERW: is the segment readable (writable) at the current privilege? */
+const verify = (write: boolean) => (): Exec => (c, i) => {
+  const ok = probe(c, selOf(c, i), (type, s) => s && (write ? (type & 0xa) === 0x2 : (type & 0xa) !== 0x8));
+  setZF(c, ok !== undefined);
+};
+
 const clts: Exec = (c) => { needCpl0(c); c.cr0 = (c.cr0 & ~Cr0.TS) >>> 0; };
 const cacheFlush: Exec = (c) => needCpl0(c);
 
@@ -105,7 +157,11 @@ export function register(t: OpcodeTable): void {
     { m: 'STR', o: 'Ew', compile: storeWord((c) => c.trSel) },
     { m: 'LLDT', o: 'Ew', compile: lldt },
     { m: 'LTR', o: 'Ew', compile: ltr },
+    { m: 'VERR', o: 'Ew', compile: verify(false) },
+    { m: 'VERW', o: 'Ew', compile: verify(true) },
   ]));
+  t.two(0x02, { m: 'LAR', o: 'Gv,Ew', compile: larLsl(false) });
+  t.two(0x03, { m: 'LSL', o: 'Gv,Ew', compile: larLsl(true) });
   const g7: (RowSpec | undefined)[] = [
     { m: 'SGDT', o: 'Ms', memOnly: true, compile: () => storeTable(false) },
     { m: 'SIDT', o: 'Ms', memOnly: true, compile: () => storeTable(true) },
