@@ -54,9 +54,9 @@ export function readDescriptor(c: Cpu, sel: number, fault: number = Vector.GP): 
   return { d: decodeDescriptor(lo, hi), lo, hi, at };
 }
 
-/** The upper half of a 16-byte system descriptor in long mode (bits 63:32 of the base). */
+/** The upper half of a 16-byte system descriptor in long mode (bits 63:32 of the base), as an int32 for base64(). */
 export function readSystemBaseHigh(c: Cpu, at: number): number {
-  return c.mmu.readSupervisor32(at + 8) >>> 0;
+  return c.mmu.readSupervisor32(at + 8);
 }
 
 /** Set the accessed bit in memory, as the processor does on a segment load (SDM Vol. 3A §3.4.5.1). */
@@ -64,5 +64,9 @@ export function markAccessed(c: Cpu, at: number, hi: number): void {
   if ((hi & 0x100) === 0) c.mmu.writeSupervisor32(at + 4, hi | 0x100);
 }
 
-/** A 64-bit base: 32-bit descriptor base plus the high dword of a 16-byte system descriptor. */
+/**
+ * A 64-bit base from a 32-bit descriptor base and the high dword of a 16-byte
+ * system descriptor, in canonical signed form (linear addresses are exact doubles
+ * only that way: see mmu.ts).
+ */
 export const base64 = (low: number, high: number): number => (high | 0) * TWO32 + (low >>> 0);

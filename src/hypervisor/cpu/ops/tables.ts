@@ -7,7 +7,7 @@ import type { Cpu } from '../cpu.js';
 import { Cr0 } from '../cpu.js';
 import type { OpcodeTable, RowSpec } from '../decode/table.js';
 import { byRegField, group } from '../decode/table.js';
-import { Attr, SysType, readDescriptor, readSystemBaseHigh } from '../descriptor.js';
+import { Attr, SysType, base64, readDescriptor, readSystemBaseHigh } from '../descriptor.js';
 import { GuestFault, Vector, gp } from '../fault.js';
 import { readRflags, setStatusFlags } from '../flags.js';
 import type { Exec, Insn } from '../insn.js';
@@ -66,7 +66,7 @@ const lldt = (): Exec => (c, i) => {
   if ((d.attr & (Attr.S | Attr.TYPE)) !== SysType.LDT) throw new GuestFault(Vector.GP, sel & 0xfffc);
   if (!(d.attr & Attr.P)) throw new GuestFault(Vector.NP, sel & 0xfffc);
   c.ldtSel = sel;
-  c.ldtBase = longModeActive(c) ? readSystemBaseHigh(c, at) * TWO32 + d.base : d.base;
+  c.ldtBase = longModeActive(c) ? base64(d.base, readSystemBaseHigh(c, at)) : d.base;
   c.ldtLimit = d.limit;
 };
 
@@ -80,7 +80,7 @@ const ltr = (): Exec => (c, i) => {
   const type = d.attr & (Attr.S | Attr.TYPE);
   if (type !== SysType.TSS_AVAIL && (longModeActive(c) || type !== SysType.TSS16_AVAIL)) throw new GuestFault(Vector.GP, sel & 0xfffc);
   if (!(d.attr & Attr.P)) throw new GuestFault(Vector.NP, sel & 0xfffc);
-  const base = longModeActive(c) ? readSystemBaseHigh(c, at) * TWO32 + d.base : d.base;
+  const base = longModeActive(c) ? base64(d.base, readSystemBaseHigh(c, at)) : d.base;
   markBusy(c, at, hi);
   c.trSel = sel; c.trBase = base; c.trLimit = d.limit; c.trAttr = d.attr | 2;
 };
