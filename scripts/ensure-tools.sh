@@ -9,6 +9,9 @@ have gcc || need+=(gcc)
 have make || need+=(make)
 { have as && have objcopy && have nm && have objdump; } || need+=(binutils)
 
+# QEMU is the whole-machine oracle (guests boot under qemu-system-x86_64 -kernel too).
+have qemu-system-x86_64 || need+=(qemu-system-x86)
+
 if [ ${#need[@]} -gt 0 ]; then
   echo "ensure-tools: installing ${need[*]}" >&2
   if [ "$(id -u)" -ne 0 ]; then
