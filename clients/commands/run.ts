@@ -68,14 +68,20 @@ export async function runCommand(args: string[]): Promise<number> {
     if (e instanceof LoaderError) { console.error(`tsvmi run: ${path}: ${e.message}`); return 1; }
     throw e;
   }
+  // Standard input feeds the serial console, as with QEMU's -serial stdio; it must not keep us alive.
+  const onInput = (b: Buffer): void => vm.receiveSerial(b);
+  process.stdin.on('data', onInput);
+  process.stdin.unref();
   const started = process.hrtime.bigint();
   const outcome = await vm.run(max);
+  process.stdin.off('data', onInput);
   flush();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (values.json) console.error(JSON.stringify({ ...outcome, seconds }));
   switch (outcome.kind) {
     case 'exit': return outcome.status;
     case 'idle': console.error(`tsvmi: guest halted for good after ${outcome.instructions} instructions`); return 0;
+    case 'paused': console.error('tsvmi: the domain was paused and nothing will resume it'); return 1;
     case 'limit': console.error(`tsvmi: stopped at the ${outcome.instructions}-instruction limit`); return 4;
     case 'crash': {
       const c = outcome.crash;

@@ -48,7 +48,7 @@ export class Vcpu implements VcpuSignals, VirtualClock {
   /** The local APIC, once the platform attaches one. */
   intc: (InterruptController & { cr8: number }) | undefined;
 
-  constructor(readonly id: number, mem: PhysicalMemory, table: OpcodeTable, code: CodeCache) {
+  constructor(readonly id: number, mem: PhysicalMemory, table: OpcodeTable, code: CodeCache, private readonly owner: { pauseCount: number } = { pauseCount: 0 }) {
     this.cpu = new Cpu(mem, table, code);
     this.cpu.apicId = id;
   }
@@ -62,8 +62,13 @@ export class Vcpu implements VcpuSignals, VirtualClock {
     return this.cpu.time();
   }
 
+  /** Paused by its own pause count or its domain's (Xen's vcpu_pause / domain_pause). */
+  get paused(): boolean {
+    return this.pauseCount > 0 || this.owner.pauseCount > 0;
+  }
+
   get runnable(): boolean {
-    return this.pauseCount === 0 && this.state === VcpuState.RUNNING;
+    return !this.paused && this.state === VcpuState.RUNNING;
   }
 
   // ---- signals from the local APIC (SDM Vol. 3A §10.6.1) ------------------------------------------

@@ -27,6 +27,8 @@ export interface DomainOptions {
 export type RunOutcome =
   | { kind: 'exit'; status: number; instructions: number }
   | { kind: 'idle'; instructions: number }
+  /** Every vCPU that could run is paused: run() again after unpausing. */
+  | { kind: 'paused'; instructions: number }
   | { kind: 'crash'; crash: CrashReport; registers: string; instructions: number }
   | { kind: 'limit'; instructions: number };
 
@@ -60,13 +62,39 @@ export class Domain {
     });
     const code = new CodeCache(this.mem), table = opcodeTable();
     for (let id = 0; id < n; id++) {
-      const v = new Vcpu(id, this.mem, table, code);
+      const v = new Vcpu(id, this.mem, table, code, this);
       v.cpu.vendor = opts.vendor ?? 'intel';
       v.cpu.vcpuCount = n;
       this.platform.attach(v);
       this.vcpus.push(v);
     }
     this.scheduler = new Scheduler(this.vcpus.map((vcpu, k) => ({ vcpu, timer: this.platform.apics[k] })), opts.quantum);
+  }
+
+  /**
+   * Inputs from outside, with the domain time at which they were applied: a run
+   * is reproducible from its image and this log (DESIGN "The run loop").
+   */
+  readonly inputLog: { time: number; serial: Uint8Array }[] = [];
+
+  /** Bytes typed at the serial console; they reach the guest at the next round boundary. */
+  receiveSerial(bytes: Uint8Array): void {
+    this.inputLog.push({ time: this.scheduler.time, serial: Uint8Array.from(bytes) });
+    this.platform.uart.receive(bytes);
+  }
+
+  /** Domain pause count (Xen's domain_pause): while non-zero no vCPU runs. */
+  pauseCount = 0;
+
+  pause(): void {
+    this.pauseCount++;
+    this.scheduler.stopRequested = true;
+  }
+
+  /** Undo one pause; throws if the domain was not paused (an unbalanced unpause is a caller bug). */
+  unpause(): void {
+    if (this.pauseCount === 0) throw new Error(`domain ${this.name} is not paused`);
+    this.pauseCount--;
   }
 
   get bsp(): Vcpu {
@@ -99,6 +127,7 @@ export class Domain {
       if (this.exitStatus !== undefined) return { kind: 'exit', status: this.exitStatus, instructions: this.instructions };
       const dead = this.vcpus.find((v) => v.state === VcpuState.CRASHED);
       if (dead) return { kind: 'crash', crash: dead.crash!, registers: this.dumpRegisters(dead), instructions: this.instructions };
+      if (r === RoundResult.NOTHING && this.vcpus.some((v) => v.paused)) return { kind: 'paused', instructions: this.instructions };
       if (r === RoundResult.IDLE || r === RoundResult.NOTHING) return { kind: 'idle', instructions: this.instructions };
       if (this.instructions >= nextYield) {
         nextYield = this.instructions + YIELD_EVERY;

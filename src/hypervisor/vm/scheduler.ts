@@ -39,7 +39,7 @@ export class Scheduler {
   constructor(private readonly cpus: Schedulable[], readonly quantum = 20_000) {}
 
   private live(): Schedulable[] {
-    return this.cpus.filter((s) => s.vcpu.pauseCount === 0 && s.vcpu.state !== VcpuState.CRASHED);
+    return this.cpus.filter((s) => !s.vcpu.paused && s.vcpu.state !== VcpuState.CRASHED);
   }
 
   /** Run one round, no longer than `maxTicks` (so that instruction limits are met exactly on one vCPU). */
@@ -65,7 +65,7 @@ export class Scheduler {
   /** Bring one vCPU's clock up to `end`, running or idling, firing its timers on the way. */
   private advance(s: Schedulable, end: number): void {
     const v = s.vcpu, c = v.cpu;
-    while (v.now() < end && !this.stopRequested && v.pauseCount === 0) {
+    while (v.now() < end && !this.stopRequested && !v.paused) {
       if (s.timer && v.now() >= s.timer.nextDeadline()) {
         s.timer.expire(v.now());
         if (v.state === VcpuState.HALTED && v.wakeable()) v.state = VcpuState.RUNNING;
