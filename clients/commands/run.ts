@@ -71,7 +71,8 @@ export async function runCommand(args: string[]): Promise<number> {
   // Standard input feeds the serial console, as with QEMU's -serial stdio; it must not keep us alive.
   const onInput = (b: Buffer): void => vm.receiveSerial(b);
   process.stdin.on('data', onInput);
-  process.stdin.unref();
+  // A terminal or pipe is a socket we can unref; a file or /dev/null ends by itself.
+  (process.stdin as { unref?: () => void }).unref?.();
   const started = process.hrtime.bigint();
   const outcome = await vm.run(max);
   process.stdin.off('data', onInput);

@@ -16,6 +16,12 @@ describe('tsvmi run', () => {
     assert.equal(r.status, 1);
   });
 
+  it('runs with standard input closed, or from a file (no terminal)', () => {
+    const r = spawnSync(process.execPath, [TSVMI, 'run', join(CORPUS_DIR, 'hello-O2.elf')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /Hello from a tsvmi guest!/);
+  });
+
   it('has --help', () => {
     const r = tsvmi('run', '--help');
     assert.equal(r.status, 0);

@@ -16,6 +16,7 @@ import { Decoder } from './decode/decoder.js';
 import type { OpcodeTable } from './decode/table.js';
 import { GuestFault, Vector, hasErrorCode } from './fault.js';
 import { EventType, Shutdown, deliverEvent } from './interrupts.js';
+import { InterceptKind, InterceptSignal, Intercepts, type InterceptRecord } from './intercept.js';
 import { FlagOp, readRflags, type LazyFlags } from './flags.js';
 import { SEG_ZERO, type Insn } from './insn.js';
 import { Dr6, dataBreakpoints, debugActive, hasDataBreakpoints, instructionBreakpoints, reportDebug } from './debug.js';
@@ -32,6 +33,8 @@ export const StopReason = {
   HALT: 1,
   /** Triple fault: the processor shut down (SDM Vol. 3A §6.15, interrupt 8). */
   SHUTDOWN: 4,
+  /** An intercepted event (intercept.ts): `cpu.exit` says which. */
+  INTERCEPT: 5,
   /** An exception nobody handled (no `onException`, or it declined). */
   FAULT: 2,
   /** Something outside the CPU asked it to stop (a device, a debugger, a pause). */
@@ -120,6 +123,11 @@ export class Cpu implements LazyFlags {
   deliveries = 0;
   /** Data-breakpoint hits (B0-B3) seen during the current instruction. */
   dataHits = 0;
+  /**
+   * The DR6 bits of the #DB being raised, for an intercept to report (VMX's
+   * "pending debug exceptions" exit qualification) before DR6 is written.
+   */
+  pendingDbg = 0;
   /** Ticks spent halted: virtual time is icount + idleTicks. */
   idleTicks = 0;
   /** MSRs kept only to be read back (msr.ts). */
@@ -153,6 +161,9 @@ export class Cpu implements LazyFlags {
   stopReason: StopReason = StopReason.NONE;
   /** The fault that stopped the CPU, when stopReason is FAULT. */
   lastFault: GuestFault | undefined;
+  /** What the hypervisor intercepts, and the record of the last intercept (stopReason INTERCEPT). */
+  readonly intercepts = new Intercepts();
+  exit: InterceptRecord | undefined;
   /** Set by a handler to end the current block after this instruction (mode changes, SMC, halts). */
   breakBlock = false;
   /** Compile hot blocks (jit/). Off while something needs to see every instruction. */
@@ -366,6 +377,7 @@ export class Cpu implements LazyFlags {
         if (this.rip !== i.next || this.breakBlock) break;
       }
     } catch (e) {
+      if (e instanceof InterceptSignal) return this.stopAtIntercept(e);
       if (e instanceof GuestFault && e.trap) this.icount++;
       else this.rip = insns[k]!.addr;
       this.exception(e, insns[k]!.addr);
@@ -382,7 +394,7 @@ export class Cpu implements LazyFlags {
     if ((this.rflags & Flag.RF) === 0) {
       const hits = instructionBreakpoints(this, rip);
       if (hits !== 0) {
-        reportDebug(this, hits, 0);
+        this.pendingDbg = hits;
         this.deliver(Vector.DB, EventType.HW_EXCEPTION, undefined);
         return;
       }
@@ -404,7 +416,7 @@ export class Cpu implements LazyFlags {
     if (this.deliveries !== deliveries || this.icount === retired) return; // it faulted or raised an event: no trap
     if (rfBefore) this.rflags &= ~Flag.RF;
     if (step || this.dataHits !== 0) {
-      reportDebug(this, this.dataHits, step ? Dr6.BS : 0);
+      this.pendingDbg = this.dataHits | (step ? Dr6.BS : 0);
       this.deliver(Vector.DB, EventType.HW_EXCEPTION, undefined);
     }
   }
@@ -425,6 +437,7 @@ export class Cpu implements LazyFlags {
     } catch (e) {
       const i = block.insns[this.k]!;
       this.icount += this.kRetired;
+      if (e instanceof InterceptSignal) { this.icount += this.k; this.stopAtIntercept(e); this.breakBlock = false; return; }
       if (e instanceof GuestFault && e.trap) this.icount += this.k + 1;
       else { this.icount += this.k; this.rip = i.addr; }
       this.exception(e, i.addr);
@@ -466,6 +479,22 @@ export class Cpu implements LazyFlags {
    * `instructionAddr`: for software events, the instruction that raised it.
    */
   deliver(vector: number, type: EventType, errorCode: number | undefined, instructionAddr?: number, faultFrame = false): void {
+    if (vector < 32 && type !== EventType.EXTERNAL && type !== EventType.NMI && this.intercepts.exception(vector)) {
+      // Intercepted instead of delivered: software events leave RIP on their instruction,
+      // with its length, so that a re-injection can return past it (SDM Vol. 3C §27.2.4).
+      const soft = instructionAddr !== undefined && (type === EventType.SW_EXCEPTION || type === EventType.PRIV_SW_EXCEPTION || type === EventType.SW_INTERRUPT);
+      const length = soft ? this.rip - instructionAddr : 0;
+      this.exit = {
+        kind: InterceptKind.EXCEPTION, rip: soft ? instructionAddr : this.rip, length, icount: this.icount,
+        exception: { vector, type, errorCode, ...(vector === Vector.PF ? { cr2: this.cr2 } : {}), ...(vector === Vector.DB ? { dr6Bits: this.pendingDbg } : {}) },
+      };
+      this.rip = this.exit.rip;
+      this.pendingDbg = 0;
+      this.requestStop(StopReason.INTERCEPT);
+      return;
+    }
+    if (vector === Vector.DB && this.pendingDbg !== 0) reportDebug(this, this.pendingDbg);
+    this.pendingDbg = 0;
     this.deliveries++;
     try {
       deliverEvent(this, vector, type, errorCode, instructionAddr, faultFrame);
@@ -491,6 +520,17 @@ export class Cpu implements LazyFlags {
       }
     }
     if (this.nmiPending) this.eventsPending = true; // blocked until IRET, which re-raises the check
+  }
+
+  /** Stop at an intercept (handlers call this when their control is set). */
+  intercept(record: Omit<InterceptRecord, 'icount'>): never {
+    throw new InterceptSignal({ ...record, icount: this.icount });
+  }
+
+  private stopAtIntercept(s: InterceptSignal): void {
+    this.exit = s.record;
+    this.rip = s.record.rip;
+    this.requestStop(StopReason.INTERCEPT);
   }
 
   /** Ask for an event check at the next boundary (an interrupt controller changed, IF rose, ...). */

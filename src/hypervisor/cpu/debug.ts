@@ -60,7 +60,7 @@ export function hasDataBreakpoints(dr7: number): boolean {
   return false;
 }
 
-/** Record a #DB's causes in DR6: B0-B3 replaced, BD/BS/BT accumulated (§17.2.3). */
-export function reportDebug(c: Cpu, bHits: number, status: number): void {
-  c.dr[6] = ((c.dr[6]! & ~0xf) | (bHits & 0xf) | status | Dr6.RESERVED_ONES) >>> 0;
+/** Record a #DB's causes (B0-B3 and BD/BS/BT bits) in DR6: B0-B3 replaced, the others accumulated (§17.2.3). */
+export function reportDebug(c: Cpu, bits: number): void {
+  c.dr[6] = ((c.dr[6]! & ~0xf) | bits | Dr6.RESERVED_ONES) >>> 0;
 }

@@ -117,7 +117,7 @@ function debugRegister(c: Cpu, n: number): number {
   }
   if (c.cpl !== 0) gp(0);
   if (c.dr[7]! & DR7_GD) {
-    c.dr[6] = (c.dr[6]! | DR6_BD) >>> 0;
+    c.pendingDbg = DR6_BD;
     c.dr[7] = (c.dr[7]! & ~DR7_GD) >>> 0;
     throw new GuestFault(Vector.DB);
   }
