@@ -317,8 +317,21 @@ export class Cpu implements LazyFlags {
         prev = undefined;
         if (this.stopReason !== StopReason.NONE) break;
       }
-      if (debugActive(this)) {
+      const ic = this.intercepts;
+      if ((ic.interruptWindow && (this.rflags & Flag.IF) !== 0 && !this.inhibitNext) || (ic.nmiWindow && !this.nmiBlocked && !this.inhibitNext)) {
+        const kind = ic.interruptWindow && (this.rflags & Flag.IF) !== 0 ? InterceptKind.INTERRUPT_WINDOW : InterceptKind.NMI_WINDOW;
+        this.exit = { kind, rip: this.rip, length: 0, icount: this.icount };
+        this.requestStop(StopReason.INTERCEPT);
+        break;
+      }
+      if (ic.monitorTrap || debugActive(this)) {
         this.stepWithDebug();
+        // The monitor trap stops at the next instruction boundary, after any event the
+        // instruction raised was delivered (SDM Vol. 3C §25.5.2).
+        if (ic.monitorTrap && this.stopReason === StopReason.NONE) {
+          this.exit = { kind: InterceptKind.MONITOR_TRAP, rip: this.rip, length: 0, icount: this.icount };
+          this.requestStop(StopReason.INTERCEPT);
+        }
         prev = undefined;
         continue;
       }

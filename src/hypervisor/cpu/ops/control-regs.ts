@@ -8,6 +8,7 @@ import type { Cpu } from '../cpu.js';
 import type { OpcodeTable, RowSpec } from '../decode/table.js';
 import { GuestFault, Vector, gp, ud } from '../fault.js';
 import type { Exec, Insn } from '../insn.js';
+import { InterceptKind } from '../intercept.js';
 import { MAXPHYADDR } from '../../mmu/paging-bits.js';
 import { TWO32 } from '../regs.js';
 import { updateCodeMode } from '../segmentation.js';
@@ -91,6 +92,9 @@ function movToCr(i: Insn): Exec {
   if (!validCr(i.reg)) return () => ud();
   return (c, i) => {
     if (c.cpl !== 0) gp(0);
+    if (c.intercepts.crWrites & (1 << i.reg)) {
+      c.intercept({ kind: InterceptKind.CR_WRITE, rip: i.addr, length: i.len, cr: { index: i.reg, value: c.hi[i.rm]! * TWO32 + (c.lo[i.rm]! >>> 0) } });
+    }
     writeCr(c, i.reg, c.lo[i.rm]!, c.hi[i.rm]!);
   };
 }

@@ -12,6 +12,7 @@ import { GuestFault, Vector, gp } from '../fault.js';
 import { getOF, readRflags } from '../flags.js';
 import { EventType } from '../interrupts.js';
 import type { Exec, Insn } from '../insn.js';
+import { InterceptKind } from '../intercept.js';
 import { readMem } from '../operands.js';
 import { Flag, Reg, Seg, TWO32 } from '../regs.js';
 import { checkFarCodeSegment, loadCode, loadDataSegment, loadRealModeCode, longModeActive, protectedMode } from '../segmentation.js';
@@ -137,7 +138,8 @@ function retFar(i: Insn): Exec {
  */
 function iret(i: Insn): Exec {
   const size = i.opsize;
-  return (c) => {
+  return (c, i) => {
+    if (c.intercepts.iret) c.intercept({ kind: InterceptKind.IRET, rip: i.addr, length: i.len });
     if (c.nmiBlocked) {
       c.nmiBlocked = false;
       if (c.nmiPending) c.kick();

@@ -8,6 +8,7 @@ import { CANON } from '../decode/ea.js';
 import { gp, ud } from '../fault.js';
 import { readRflags } from '../flags.js';
 import type { Exec, Insn } from '../insn.js';
+import { InterceptKind } from '../intercept.js';
 import { readMsr, writeMsr } from '../msr.js';
 import { Flag, Reg, Seg, TWO32 } from '../regs.js';
 import { setSegment } from '../segmentation.js';
@@ -19,8 +20,9 @@ const rdmsr: Exec = (c) => {
   c.lo[Reg.RDX] = hi; c.hi[Reg.RDX] = 0;
 };
 
-const wrmsr: Exec = (c) => {
+const wrmsr: Exec = (c, i) => {
   if (c.cpl !== 0) gp(0);
+  if (c.intercepts.msrWrites) c.intercept({ kind: InterceptKind.MSR_WRITE, rip: i.addr, length: i.len, msr: { index: c.lo[Reg.RCX]! >>> 0, lo: c.lo[Reg.RAX]!, hi: c.lo[Reg.RDX]! } });
   writeMsr(c, c.lo[Reg.RCX]!, c.lo[Reg.RAX]!, c.lo[Reg.RDX]!);
   c.breakBlock = true; // EFER and the bases change how the next instructions run
 };

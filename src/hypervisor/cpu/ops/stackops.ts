@@ -6,6 +6,7 @@
 import type { OpcodeTable, RowSpec } from '../decode/table.js';
 import { readRflags } from '../flags.js';
 import type { Emit, Exec, Insn } from '../insn.js';
+import { InterceptKind } from '../intercept.js';
 import { getE, prepareRm, putE } from '../operands.js';
 import { Flag, Reg, TWO32 } from '../regs.js';
 import { adjustRsp, pop, push, push64 } from '../stack.js';
@@ -58,7 +59,10 @@ function popE(i: Insn): Exec {
 function pushf(i: Insn): Exec {
   const size = i.opsize;
   // The image has VM and RF cleared (SDM Vol. 2 "PUSHF").
-  return (c) => push(c, size, readRflags(c) & ~(Flag.VM | Flag.RF), 0);
+  return (c, i) => {
+    if (c.intercepts.pushf) c.intercept({ kind: InterceptKind.PUSHF, rip: i.addr, length: i.len });
+    push(c, size, readRflags(c) & ~(Flag.VM | Flag.RF), 0);
+  };
 }
 
 /**
@@ -67,7 +71,8 @@ function pushf(i: Insn): Exec {
  */
 function popf(i: Insn): Exec {
   const size = i.opsize;
-  return (c) => {
+  return (c, i) => {
+    if (c.intercepts.popf) c.intercept({ kind: InterceptKind.POPF, rip: i.addr, length: i.len });
     const v = pop(c, size);
     const iopl = (c.rflags >> 12) & 3;
     let writable = Flag.CF | Flag.PF | Flag.AF | Flag.ZF | Flag.SF | Flag.TF | Flag.DF | Flag.OF | Flag.NT;

@@ -29,6 +29,7 @@ import type { OpcodeTable } from '../decode/table.js';
 import { gp } from '../fault.js';
 import { getZF } from '../flags.js';
 import { SEG_ZERO, type Exec, type Insn } from '../insn.js';
+import { InterceptKind } from '../intercept.js';
 import { readMem, setReg, sizeMask, writeMem } from '../operands.js';
 import { Flag, Reg, Seg, TWO32 } from '../regs.js';
 
@@ -138,8 +139,14 @@ function checkIo(c: Cpu): number {
   return c.lo[Reg.RDX]! & 0xffff;
 }
 
+/** An I/O intercept reports the string instruction once, before its first element. */
+function ioIntercept(c: Cpu, i: Insn, size: number, isIn: boolean, port: number): void {
+  if (c.intercepts.io) c.intercept({ kind: InterceptKind.IO, rip: i.addr, length: i.len, io: { port, size, in: isIn, string: true, rep: i.rep !== 0 } });
+}
+
 const insStep: Step = (c, i, size) => {
   const port = checkIo(c);
+  ioIntercept(c, i, size, true, port);
   const la = dstLa(c, i);
   writeMem(c, la, size, c.io.portIn(port, size), 0);
   advance(c, RDI, i.adsize, stride(c, size));
@@ -147,6 +154,7 @@ const insStep: Step = (c, i, size) => {
 
 const outsStep: Step = (c, i, size) => {
   const port = checkIo(c);
+  ioIntercept(c, i, size, false, port);
   c.io.portOut(port, size, readMem(c, srcLa(c, i), size));
   advance(c, RSI, i.adsize, stride(c, size));
 };

@@ -11,6 +11,7 @@ import { byRegField, group } from '../decode/table.js';
 import { GuestFault, Vector, gp, ud } from '../fault.js';
 import { getCF, readRflags, setStatusFlags } from '../flags.js';
 import type { Exec, Insn } from '../insn.js';
+import { InterceptKind } from '../intercept.js';
 import { Flag, Reg, TWO32 } from '../regs.js';
 
 const iopl = (c: Cpu): number => (c.rflags >> 12) & 3;
@@ -24,12 +25,14 @@ function setEdxEax(c: Cpu, v: number): void {
 }
 
 /** HLT: the vCPU waits for an interrupt, NMI or reset; RIP is already past the HLT (SDM Vol. 2 "HLT"). */
-const hlt: Exec = (c) => {
+const hlt: Exec = (c, i) => {
   if (c.cpl !== 0) gp(0);
+  if (c.intercepts.hlt) c.intercept({ kind: InterceptKind.HLT, rip: i.addr, length: i.len });
   c.requestStop(StopReason.HALT);
 };
 
-const cpuidExec: Exec = (c) => {
+const cpuidExec: Exec = (c, i) => {
+  if (c.intercepts.cpuid) c.intercept({ kind: InterceptKind.CPUID, rip: i.addr, length: i.len, cpuid: { leaf: c.lo[Reg.RAX]! >>> 0, subleaf: c.lo[Reg.RCX]! >>> 0 } });
   const [a, b, cx, d] = cpuid(c, c.lo[Reg.RAX]!, c.lo[Reg.RCX]!);
   c.lo[Reg.RAX] = a; c.lo[Reg.RBX] = b; c.lo[Reg.RCX] = cx; c.lo[Reg.RDX] = d;
   c.hi[Reg.RAX] = c.hi[Reg.RBX] = c.hi[Reg.RCX] = c.hi[Reg.RDX] = 0;
@@ -60,6 +63,7 @@ function inOut(i: Insn, out: boolean, immPort: boolean): Exec {
   return (c, i) => {
     checkIo(c);
     const port = immPort ? i.imm & 0xff : c.lo[Reg.RDX]! & 0xffff;
+    if (c.intercepts.io) c.intercept({ kind: InterceptKind.IO, rip: i.addr, length: i.len, io: { port, size, in: !out, string: false, rep: false } });
     if (out) c.io.portOut(port, size, size === 4 ? c.lo[Reg.RAX]! : c.lo[Reg.RAX]! & (size === 1 ? 0xff : 0xffff));
     else {
       const v = c.io.portIn(port, size);

@@ -11,6 +11,7 @@ import { Attr, SysType, base64, readDescriptor, readSystemBaseHigh } from '../de
 import { GuestFault, Vector, gp } from '../fault.js';
 import { readRflags, setStatusFlags } from '../flags.js';
 import type { Exec, Insn } from '../insn.js';
+import { InterceptKind } from '../intercept.js';
 import { prepareRm, putE, setReg } from '../operands.js';
 import { Flag, TWO32 } from '../regs.js';
 import { longModeActive, protectedMode } from '../segmentation.js';
@@ -149,24 +150,48 @@ const verify = (write: boolean) => (): Exec => (c, i) => {
 };
 
 const clts: Exec = (c) => { needCpl0(c); c.cr0 = (c.cr0 & ~Cr0.TS) >>> 0; };
+
+/**
+ * Descriptor-table instructions can be intercepted (VMX "descriptor-table
+ * exiting", SVM's GDTR/IDTR/LDTR/TR read and write intercepts): checked
+ * after the privilege check, before the instruction has any effect.
+ */
+const interceptable = (row: RowSpec): RowSpec => ({
+  ...row,
+  compile: (i) => {
+    const exec = row.compile(i);
+    return (c, i) => {
+      if (c.intercepts.descriptor && (c.cpl === 0 || row.m.startsWith('S'))) {
+        c.intercept({ kind: InterceptKind.DESCRIPTOR, rip: i.addr, length: i.len, descriptor: { instruction: row.m } });
+      }
+      exec(c, i);
+    };
+  },
+});
+
+/** VMCALL/VMMCALL: the guest's hypercall. Outside a hypervisor that intercepts it, #UD. */
+const vmcall: Exec = (c, i) => {
+  if (!c.intercepts.vmcall) throw new GuestFault(Vector.UD);
+  c.intercept({ kind: InterceptKind.VMCALL, rip: i.addr, length: i.len });
+};
 const cacheFlush: Exec = (c) => needCpl0(c);
 
 export function register(t: OpcodeTable): void {
   t.two(0x00, group([
-    { m: 'SLDT', o: 'Ew', compile: storeWord((c) => c.ldtSel) },
-    { m: 'STR', o: 'Ew', compile: storeWord((c) => c.trSel) },
-    { m: 'LLDT', o: 'Ew', compile: lldt },
-    { m: 'LTR', o: 'Ew', compile: ltr },
+    interceptable({ m: 'SLDT', o: 'Ew', compile: storeWord((c) => c.ldtSel) }),
+    interceptable({ m: 'STR', o: 'Ew', compile: storeWord((c) => c.trSel) }),
+    interceptable({ m: 'LLDT', o: 'Ew', compile: lldt }),
+    interceptable({ m: 'LTR', o: 'Ew', compile: ltr }),
     { m: 'VERR', o: 'Ew', compile: verify(false) },
     { m: 'VERW', o: 'Ew', compile: verify(true) },
   ]));
   t.two(0x02, { m: 'LAR', o: 'Gv,Ew', compile: larLsl(false) });
   t.two(0x03, { m: 'LSL', o: 'Gv,Ew', compile: larLsl(true) });
   const g7: (RowSpec | undefined)[] = [
-    { m: 'SGDT', o: 'Ms', memOnly: true, compile: () => storeTable(false) },
-    { m: 'SIDT', o: 'Ms', memOnly: true, compile: () => storeTable(true) },
-    { m: 'LGDT', o: 'Ms', memOnly: true, ends: true, compile: () => loadTable(false) },
-    { m: 'LIDT', o: 'Ms', memOnly: true, compile: () => loadTable(true) },
+    interceptable({ m: 'SGDT', o: 'Ms', memOnly: true, compile: () => storeTable(false) }),
+    interceptable({ m: 'SIDT', o: 'Ms', memOnly: true, compile: () => storeTable(true) }),
+    interceptable({ m: 'LGDT', o: 'Ms', memOnly: true, ends: true, compile: () => loadTable(false) }),
+    interceptable({ m: 'LIDT', o: 'Ms', memOnly: true, compile: () => loadTable(true) }),
     { m: 'SMSW', o: 'Ew', compile: storeWord((c) => c.cr0 & 0xffff) },
     undefined,
     { m: 'LMSW', o: 'Ew', ends: true, compile: lmsw },
@@ -175,6 +200,8 @@ export function register(t: OpcodeTable): void {
   const g7reg: (RowSpec | undefined)[] = byRegField([undefined, undefined, undefined, undefined, g7[4], undefined, g7[6]]);
   g7reg[0o70] = SWAPGS;
   g7reg[0o71] = RDTSCP;
+  g7reg[0o01] = { m: 'VMCALL', o: '', ends: true, compile: () => vmcall };
+  g7reg[0o31] = { m: 'VMMCALL', o: '', ends: true, compile: () => vmcall };
   t.two(0x01, group(g7, g7reg));
   t.two(0x06, { m: 'CLTS', o: '', compile: () => clts });
   t.two(0x08, { m: 'INVD', o: '', compile: () => cacheFlush });
