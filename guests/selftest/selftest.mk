@@ -14,9 +14,9 @@ ST_DIR  := selftest
 ST_OBJ  := $(BUILD)/obj/selftest
 ST_OUT  := $(BUILD)/selftest
 
-ST_SRCS := isr.S compat.S user_prog.S trampoline.S \
+ST_SRCS := isr.S compat.S user_prog.S trampoline.S debug_seq.S \
 	main.c boot.c desc.c trap.c cpu.c exc.c user.c msr.c paging.c io.c \
-	acpi.c apic.c smp.c
+	acpi.c apic.c smp.c debug.c
 ST_LIB  := lib/console_serial.c lib/fmt.c lib/string.c lib/rt.c
 
 ST_OBJS := $(patsubst %,$(ST_OBJ)/%.o,$(basename $(ST_SRCS)))

@@ -34,6 +34,28 @@
 	X("exc-ist", t_exc_ist)						\
 	X("exc-df", t_exc_df)						\
 	X("exc-df-stack", t_exc_df_stack)				\
+	X("dbg-int3", t_dbg_int3)					\
+	X("dbg-icebp", t_dbg_icebp)					\
+	X("dbg-step-seq", t_dbg_step_seq)				\
+	X("dbg-step-set-tf", t_dbg_step_set_tf)				\
+	X("dbg-step-int", t_dbg_step_int)				\
+	X("dbg-step-sti", t_dbg_step_sti)				\
+	X("dbg-step-movss", t_dbg_step_movss)				\
+	X("dbg-step-rep", t_dbg_step_rep)				\
+	X("dbg-hwbp-two", t_dbg_hwbp_two)				\
+	X("dbg-gd", t_dbg_gd)						\
+	X("dbg-data-write", t_dbg_data_write)				\
+	X("dbg-data-rw", t_dbg_data_rw)					\
+	X("dbg-data-partial", t_dbg_data_partial)			\
+	X("dbg-data-rep", t_dbg_data_rep)				\
+	X("dbg-dr6-sticky", t_dbg_dr6_sticky)				\
+	X("dbg-movss-databp", t_dbg_movss_databp)			\
+	X("dbg-io", t_dbg_io)						\
+	X("dbg-dr4-dr5", t_dbg_dr4_dr5)					\
+	X("dbg-dr4-dr5-de", t_dbg_dr4_dr5_de)			\
+	X("dbg-dr-reserved", t_dbg_dr_reserved)				\
+	X("dbg-syscall-tf", t_dbg_syscall_tf)				\
+	X("dbg-sysret-tf", t_dbg_sysret_tf)				\
 	X("ring3-int80", t_ring3_int80)					\
 	X("ring3-gp", t_ring3_gp)					\
 	X("ring3-pf", t_ring3_pf)					\

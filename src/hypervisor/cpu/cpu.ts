@@ -62,6 +62,8 @@ export interface PlatformMsr {
 export type ExceptionHandler = (cpu: Cpu, f: GuestFault) => boolean;
 
 const MAX_BLOCK = 64;
+/** SYSCALL (0F 05) and SYSRET (0F 07) check TF at their end. */
+const TF_AT_END = new Set([0x0f05, 0x0f07]);
 
 export class Cpu implements LazyFlags {
   // General registers as 32-bit halves (no BigInt on the hot path).
@@ -128,6 +130,34 @@ export class Cpu implements LazyFlags {
    * "pending debug exceptions" exit qualification) before DR6 is written.
    */
   pendingDbg = 0;
+  /**
+   * Single-stepping requested by the hypervisor rather than the guest: it traps
+   * like RFLAGS.TF but is never visible in the guest's RFLAGS, pushed frames or
+   * PUSHF (the SVM personality's shadowed TF, arch/svm.ts).
+   */
+  hostStep = false;
+  /**
+   * IRET ends NMI blocking (SDM Vol. 3A §6.7.1). Off for a personality that
+   * tracks virtual-NMI blocking itself (SVM without vNMI, arch/svm.ts).
+   */
+  iretUnblocksNmi = true;
+  /** Told when an NMI has been delivered (a personality without virtual NMIs starts tracking blocking). */
+  onNmiDelivered: (() => void) | undefined;
+  /** An event to deliver at the start of the next run, bypassing the intercepts (VM-entry injection). */
+  injection: { vector: number; type: EventType; errorCode?: number; instructionLength?: number; pendingDbg?: number } | undefined;
+  /** Hold off maskable interrupts whatever RFLAGS.IF says (while a debugger steps). */
+  maskInterrupts = false;
+  /** Run the next instruction without its intercept (the hypervisor "emulates" it by letting it run). */
+  interceptsSuppressed = false;
+  /** The last single-step trap came (also) from the guest's own TF. */
+  private stepByGuest = false;
+  /** Set by MOV SS / POP SS: their debug traps wait for the end of the next instruction. */
+  debugShadow = false;
+  private heldDataHits = 0;
+  /** A single-step trap is due before the next instruction (see SYSRET). */
+  stepTrapPending = false;
+  /** While stepping under the debug architecture, REP string instructions do one iteration at a time. */
+  stringIteration = false;
   /** Ticks spent halted: virtual time is icount + idleTicks. */
   idleTicks = 0;
   /** MSRs kept only to be read back (msr.ts). */
@@ -317,6 +347,7 @@ export class Cpu implements LazyFlags {
         prev = undefined;
         if (this.stopReason !== StopReason.NONE) break;
       }
+      if (this.injection !== undefined) this.injectPending();
       const ic = this.intercepts;
       if ((ic.interruptWindow && (this.rflags & Flag.IF) !== 0 && !this.inhibitNext) || (ic.nmiWindow && !this.nmiBlocked && !this.inhibitNext)) {
         const kind = ic.interruptWindow && (this.rflags & Flag.IF) !== 0 ? InterceptKind.INTERRUPT_WINDOW : InterceptKind.NMI_WINDOW;
@@ -359,8 +390,9 @@ export class Cpu implements LazyFlags {
         }
       }
       const insns = block.insns;
-      // After STI or MOV SS exactly one instruction runs before anything is delivered.
-      const shadowed = this.inhibitNext;
+      // After STI or MOV SS exactly one instruction runs before anything is delivered; an
+      // instruction let through its intercept runs alone too.
+      const shadowed = this.inhibitNext || this.interceptsSuppressed;
       if (this.jit && !shadowed) {
         if (block.fn === undefined && ++block.hits > this.hotThreshold) block.fn = compileBlock(insns);
         if (block.fn !== undefined && end - this.icount >= insns.length) {
@@ -370,6 +402,7 @@ export class Cpu implements LazyFlags {
         }
       }
       this.interpret(insns, shadowed ? 1 : Math.min(insns.length, end - this.icount));
+      this.interceptsSuppressed = false;
       this.breakBlock = false;
       prev = block.valid ? block : undefined;
     }
@@ -403,6 +436,14 @@ export class Cpu implements LazyFlags {
    * breakpoint a trap after it; RF clears once an instruction completes.
    */
   private stepWithDebug(): void {
+    if (this.stepTrapPending) {
+      // An instruction that tests TF at its end set it (SYSRET from R11): the trap is due now.
+      this.stepTrapPending = false;
+      this.stepByGuest = true;
+      this.pendingDbg = Dr6.BS;
+      this.deliver(Vector.DB, EventType.HW_EXCEPTION, undefined);
+      return;
+    }
     const rip = this.rip;
     if ((this.rflags & Flag.RF) === 0) {
       const hits = instructionBreakpoints(this, rip);
@@ -419,17 +460,33 @@ export class Cpu implements LazyFlags {
       this.exception(e, rip);
       return;
     }
-    // MOV SS / POP SS hold off the single-step trap of the next instruction too (SDM Vol. 3A §6.8.3).
-    const step = (this.rflags & Flag.TF) !== 0 && !this.inhibitNext;
+    const insn = block.insns[0]!;
+    const tfBefore = (this.rflags & Flag.TF) !== 0;
     const rfBefore = (this.rflags & Flag.RF) !== 0;
     const deliveries = this.deliveries, retired = this.icount;
     this.dataHits = 0;
+    this.debugShadow = false; // only the instruction about to run may set it
+    this.stringIteration = true; // a REP instruction does one iteration per boundary (SDM Vol. 3A §17.3.1.4)
     this.interpret(block.insns, 1);
+    this.stringIteration = false;
+    this.interceptsSuppressed = false;
     this.breakBlock = false;
-    if (this.deliveries !== deliveries || this.icount === retired) return; // it faulted or raised an event: no trap
+    if (this.deliveries !== deliveries || this.icount === retired) return; // it faulted, raised an event or did not retire
     if (rfBefore) this.rflags &= ~Flag.RF;
-    if (step || this.dataHits !== 0) {
-      this.pendingDbg = this.dataHits | (step ? Dr6.BS : 0);
+    // SYSCALL and SYSRET test TF after they complete, with FMASK or R11 applied (SDM Vol. 2 "SYSCALL", "SYSRET").
+    const guestStep = TF_AT_END.has(insn.opcode) ? (this.rflags & Flag.TF) !== 0 : tfBefore;
+    // MOV SS / POP SS hold every debug trap of theirs until after the next instruction (SDM Vol. 3A §6.8.3).
+    if (this.debugShadow) {
+      this.debugShadow = false;
+      this.heldDataHits |= this.dataHits;
+      return;
+    }
+    const hits = this.dataHits | this.heldDataHits;
+    this.heldDataHits = 0;
+    const step = guestStep || this.hostStep;
+    if (step || hits !== 0) {
+      this.stepByGuest = guestStep;
+      this.pendingDbg = hits | (step ? Dr6.BS : 0);
       this.deliver(Vector.DB, EventType.HW_EXCEPTION, undefined);
     }
   }
@@ -491,15 +548,18 @@ export class Cpu implements LazyFlags {
    * Deliver an event now; a triple fault shuts the CPU down (StopReason.SHUTDOWN).
    * `instructionAddr`: for software events, the instruction that raised it.
    */
-  deliver(vector: number, type: EventType, errorCode: number | undefined, instructionAddr?: number, faultFrame = false): void {
-    if (vector < 32 && type !== EventType.EXTERNAL && type !== EventType.NMI && this.intercepts.exception(vector)) {
+  deliver(vector: number, type: EventType, errorCode: number | undefined, instructionAddr?: number, faultFrame = false, injected = false): void {
+    if (!injected && vector < 32 && type !== EventType.EXTERNAL && type !== EventType.NMI && this.intercepts.exception(vector)) {
       // Intercepted instead of delivered: software events leave RIP on their instruction,
       // with its length, so that a re-injection can return past it (SDM Vol. 3C §27.2.4).
       const soft = instructionAddr !== undefined && (type === EventType.SW_EXCEPTION || type === EventType.PRIV_SW_EXCEPTION || type === EventType.SW_INTERRUPT);
       const length = soft ? this.rip - instructionAddr : 0;
       this.exit = {
         kind: InterceptKind.EXCEPTION, rip: soft ? instructionAddr : this.rip, length, icount: this.icount,
-        exception: { vector, type, errorCode, ...(vector === Vector.PF ? { cr2: this.cr2 } : {}), ...(vector === Vector.DB ? { dr6Bits: this.pendingDbg } : {}) },
+        exception: {
+          vector, type, errorCode, ...(vector === Vector.PF ? { cr2: this.cr2 } : {}),
+          ...(vector === Vector.DB ? { dr6Bits: this.pendingDbg, guestStep: this.stepByGuest } : {}),
+        },
       };
       this.rip = this.exit.rip;
       this.pendingDbg = 0;
@@ -524,7 +584,8 @@ export class Cpu implements LazyFlags {
       this.nmiPending = false;
       this.nmiBlocked = true;
       this.deliver(Vector.NMI, EventType.NMI, undefined);
-    } else if ((this.rflags & Flag.IF) !== 0 && this.intc !== undefined) {
+      this.onNmiDelivered?.();
+    } else if ((this.rflags & Flag.IF) !== 0 && !this.maskInterrupts && this.intc !== undefined) {
       const v = this.intc.pendingVector();
       if (v >= 0) {
         this.intc.acknowledge(v);
@@ -535,8 +596,13 @@ export class Cpu implements LazyFlags {
     if (this.nmiPending) this.eventsPending = true; // blocked until IRET, which re-raises the check
   }
 
-  /** Stop at an intercept (handlers call this when their control is set). */
-  intercept(record: Omit<InterceptRecord, 'icount'>): never {
+  /**
+   * Stop at an intercept (handlers call this when their control is set). While
+   * intercepts are suppressed for one instruction it returns, and the
+   * instruction carries on as if not intercepted.
+   */
+  intercept(record: Omit<InterceptRecord, 'icount'>): void {
+    if (this.interceptsSuppressed) return;
     throw new InterceptSignal({ ...record, icount: this.icount });
   }
 
@@ -544,6 +610,22 @@ export class Cpu implements LazyFlags {
     this.exit = s.record;
     this.rip = s.record.rip;
     this.requestStop(StopReason.INTERCEPT);
+  }
+
+  /**
+   * Deliver the event queued in `injection`: a software event returns past its
+   * instruction (RIP + length), a #DB brings its DR6 bits (SDM Vol. 3C §26.6).
+   */
+  private injectPending(): void {
+    const inj = this.injection!;
+    this.injection = undefined;
+    const soft = inj.type === EventType.SW_EXCEPTION || inj.type === EventType.PRIV_SW_EXCEPTION || inj.type === EventType.SW_INTERRUPT;
+    let instructionAddr: number | undefined;
+    if (soft && inj.instructionLength) { instructionAddr = this.rip; this.rip += inj.instructionLength; }
+    if (inj.vector === Vector.DB && inj.pendingDbg) this.pendingDbg = inj.pendingDbg;
+    if (inj.type === EventType.NMI) { this.nmiBlocked = true; this.onNmiDelivered?.(); }
+    const fault = inj.type === EventType.HW_EXCEPTION && inj.vector !== Vector.DB && inj.vector !== Vector.BP;
+    this.deliver(inj.vector, inj.type, inj.errorCode, instructionAddr, fault, true);
   }
 
   /** Ask for an event check at the next boundary (an interrupt controller changed, IF rose, ...). */

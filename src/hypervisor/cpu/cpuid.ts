@@ -24,11 +24,11 @@ const BRAND = 'tsvmi virtual x86-64 CPU'.padEnd(48, '\0');
 const bit = (n: number): number => (1 << n) >>> 0;
 
 /**
- * Leaf 1 EDX: PSE, TSC, MSR, PAE, CX8, PGE, CMOV, CLFSH. (PGE: CR4.PGE is
+ * Leaf 1 EDX: DE (I/O breakpoints), PSE, TSC, MSR, PAE, CX8, PGE, CMOV, CLFSH. (PGE: CR4.PGE is
  * accepted; global translations are flushed with the rest, which the TLB
  * rules allow.)
  */
-const L1_EDX = bit(3) | bit(4) | bit(5) | bit(6) | bit(8) | bit(13) | bit(15) | bit(19);
+const L1_EDX = bit(2) | bit(3) | bit(4) | bit(5) | bit(6) | bit(8) | bit(13) | bit(15) | bit(19);
 /** Leaf 1 ECX: CX16, POPCNT, hypervisor present. */
 const L1_ECX = bit(13) | bit(23) | bit(31);
 /** Leaf 0x80000001 ECX: LAHF/SAHF in 64-bit mode, LZCNT (ABM). */

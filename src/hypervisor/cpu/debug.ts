@@ -21,7 +21,7 @@ const lengthOf = (dr7: number, n: number): number => [1, 2, 8, 4][(dr7 >>> (18 +
  * Anything that needs the careful, one-instruction-at-a-time path: TF, an
  * enabled breakpoint, or an RF that the next completed instruction must clear.
  */
-export const debugActive = (c: Cpu): boolean => (c.rflags & 0x10100) !== 0 || (c.dr[7]! & 0xff) !== 0;
+export const debugActive = (c: Cpu): boolean => (c.rflags & 0x10100) !== 0 || (c.dr[7]! & 0xff) !== 0 || c.hostStep;
 
 /** B0-B3 bits of the enabled instruction breakpoints at linear address `la`. */
 export function instructionBreakpoints(c: Cpu, la: number): number {
@@ -47,6 +47,23 @@ export function dataBreakpoints(c: Cpu, la: number, size: number, write: boolean
     const len = lengthOf(dr7, n);
     const base = c.dr[n]! - (c.dr[n]! % len);
     if (la < base + len && base < la + size) hits |= 1 << n;
+  }
+  return hits;
+}
+
+/**
+ * B0-B3 bits of the enabled I/O breakpoints (R/W = 10, only meaningful with
+ * CR4.DE) that an access of `size` bytes to `port` matches (§17.2.4, §17.2.5).
+ */
+export function ioBreakpoints(c: Cpu, port: number, size: number): number {
+  if ((c.cr4 & 8 /* CR4.DE */) === 0) return 0;
+  const dr7 = c.dr[7]!;
+  let hits = 0;
+  for (let n = 0; n < 4; n++) {
+    if (!enabled(dr7, n) || typeOf(dr7, n) !== DrType.IO) continue;
+    const len = lengthOf(dr7, n);
+    const base = (c.dr[n]! & 0xffff) - ((c.dr[n]! & 0xffff) % len);
+    if (port < base + len && base < port + size) hits |= 1 << n;
   }
   return hits;
 }

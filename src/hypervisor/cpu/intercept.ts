@@ -37,7 +37,11 @@ export interface InterceptRecord {
   length: number;
   /** Retired-instruction count when it happened. */
   icount: number;
-  exception?: { vector: number; type: number; errorCode: number | undefined; cr2?: number; dr6Bits?: number };
+  exception?: {
+    vector: number; type: number; errorCode: number | undefined; cr2?: number;
+    /** For #DB: the DR6 bits it reports, and whether the guest's own TF caused (part of) it. */
+    dr6Bits?: number; guestStep?: boolean;
+  };
   cr?: { index: number; value: number };
   msr?: { index: number; lo: number; hi: number };
   io?: { port: number; size: number; in: boolean; string: boolean; rep: boolean };

@@ -3,6 +3,8 @@
  * scheduler that runs them in one Node thread, yielding to the event loop
  * between slices so that sockets and timers are served while guests run.
  */
+import { SvmPersonality } from '../arch/svm.js';
+import { VmxPersonality } from '../arch/vmx.js';
 import { CodeCache } from '../cpu/code-cache.js';
 import type { Vendor } from '../cpu/cpuid.js';
 import { Vector } from '../cpu/fault.js';
@@ -64,6 +66,7 @@ export class Domain {
     for (let id = 0; id < n; id++) {
       const v = new Vcpu(id, this.mem, table, code, this);
       v.cpu.vendor = opts.vendor ?? 'intel';
+      v.setPersonality(v.cpu.vendor === 'amd' ? new SvmPersonality() : new VmxPersonality());
       v.cpu.vcpuCount = n;
       this.platform.attach(v);
       this.vcpus.push(v);

@@ -27,6 +27,11 @@ const TCG_DEVIATIONS: Record<string, string> = {
   'ring3-gp': 'INT n through a DPL 0 gate is #GP(vector * 8 + 2), not vector * 16 + 2 (SDM Vol. 3A §6.13; QEMU issue #1382, fixed in 8.0)',
   'msr-tsc': 'RDMSR of IA32_TSC reads the time-stamp counter, not 0 (SDM Vol. 3B §17.17)',
   'x2apic': 'TCG has no x2APIC model; tsvmi has one (SDM Vol. 3A §10.12)',
+  'dbg-icebp': 'INT1 (F1) is a trap-like #DB delivered as a privileged software exception, not #UD (SDM Vol. 2 "INT n/INTO/INT3/INT1")',
+  'dbg-step-sti': 'STI holds off interrupts, not the single-step trap of the next instruction (SDM Vol. 3A §6.8.3)',
+  'dbg-gd': 'DR7.GD makes any debug-register access a #DB fault with DR6.BD, and clears GD (SDM Vol. 3B §17.2.4)',
+  'dbg-dr6-sticky': 'a #DB rewrites DR6.B0-B3 and accumulates BD/BS/BT; a stepped store with no breakpoint reports one #DB (SDM Vol. 3B §17.2.3)',
+  'dbg-movss-databp': 'a data breakpoint hit by MOV SS is reported after the next instruction (SDM Vol. 3A §6.8.3)',
 };
 
 describe('self-test kernel', () => {

@@ -140,7 +140,7 @@ function iret(i: Insn): Exec {
   const size = i.opsize;
   return (c, i) => {
     if (c.intercepts.iret) c.intercept({ kind: InterceptKind.IRET, rip: i.addr, length: i.len });
-    if (c.nmiBlocked) {
+    if (c.nmiBlocked && c.iretUnblocksNmi) {
       c.nmiBlocked = false;
       if (c.nmiPending) c.kick();
     }

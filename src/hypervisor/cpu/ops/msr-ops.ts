@@ -62,7 +62,10 @@ function sysret(i: Insn): Exec {
     const target = to64 ? c.hi[Reg.RCX]! * TWO32 + (c.lo[Reg.RCX]! >>> 0) : c.lo[Reg.RCX]! >>> 0;
     if (to64 && (target < -CANON || target >= CANON) && c.vendor === 'intel') gp(0);
     const base = c.starHi >>> 16;
+    const tfBefore = (c.rflags & Flag.TF) !== 0;
     c.setRflags((c.lo[Reg.R11]! & ~(Flag.RF | Flag.VM)) | 2);
+    // SYSRET checks TF after loading RFLAGS: a TF it sets traps right after it (SDM Vol. 2 "SYSRET").
+    if (!tfBefore && (c.rflags & Flag.TF) !== 0) c.stepTrapPending = true;
     c.setCpl(3);
     setSegment(c, Seg.CS, ((to64 ? base + 16 : base) & 0xfffc) | 3, to64 ? { ...CODE64, attr: CODE64.attr | 0x60 } : { ...CODE32, attr: CODE32.attr | 0x60 });
     setSegment(c, Seg.SS, ((base + 8) & 0xfffc) | 3, { ...DATA, attr: DATA.attr | 0x60 });

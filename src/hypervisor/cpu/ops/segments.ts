@@ -14,7 +14,7 @@ import { pop, push } from '../stack.js';
 
 function loadSeg(c: Cpu, seg: number, sel: number): void {
   loadDataSegment(c, seg, sel);
-  if (seg === Seg.SS) { c.inhibitNext = true; c.breakBlock = true; }
+  if (seg === Seg.SS) { c.inhibitNext = true; c.debugShadow = true; c.breakBlock = true; }
 }
 
 function movFromSreg(i: Insn): Exec {

@@ -30,6 +30,7 @@ import { gp } from '../fault.js';
 import { getZF } from '../flags.js';
 import { SEG_ZERO, type Exec, type Insn } from '../insn.js';
 import { InterceptKind } from '../intercept.js';
+import { ioBreakpoints } from '../debug.js';
 import { readMem, setReg, sizeMask, writeMem } from '../operands.js';
 import { Flag, Reg, Seg, TWO32 } from '../regs.js';
 
@@ -142,6 +143,7 @@ function checkIo(c: Cpu): number {
 /** An I/O intercept reports the string instruction once, before its first element. */
 function ioIntercept(c: Cpu, i: Insn, size: number, isIn: boolean, port: number): void {
   if (c.intercepts.io) c.intercept({ kind: InterceptKind.IO, rip: i.addr, length: i.len, io: { port, size, in: isIn, string: true, rep: i.rep !== 0 } });
+  if (c.dr[7]! & 0xff) c.dataHits |= ioBreakpoints(c, port, size);
 }
 
 const insStep: Step = (c, i, size) => {
@@ -246,11 +248,17 @@ type Run = (c: Cpu, i: Insn, size: number) => number;
 
 // ---- the REP loops (SDM Vol. 2 "REP" operation) -----------------------------------------------
 
-/** REP: F3, and also F2, which hardware treats alike for MOVS, STOS and LODS. */
+/**
+ * REP: F3, and also F2, which hardware treats alike for MOVS, STOS and LODS.
+ * Under single-stepping or breakpoints (`c.stringIteration`) each iteration is
+ * an instruction boundary: one iteration runs and, while the count is not
+ * exhausted, RIP stays on the instruction (SDM Vol. 3A §17.3.1.4).
+ */
 function repeat(step: Step, run: Run | null, size: number): Exec {
   return (c, i) => {
     const as = i.adsize;
     while (!countIsZero(c, as)) {
+      if (c.stringIteration) return oneIteration(c, i, () => step(c, i, size));
       if (run !== null && run(c, i, size) !== 0) continue;
       step(c, i, size);
       advance(c, RCX, as, -1);
@@ -263,11 +271,19 @@ function repeatWhile(step: Step, size: number, zf: number): Exec {
   return (c, i) => {
     const as = i.adsize;
     while (!countIsZero(c, as)) {
+      if (c.stringIteration) return oneIteration(c, i, () => step(c, i, size), zf);
       step(c, i, size);
       advance(c, RCX, as, -1);
       if (getZF(c) !== zf) return;
     }
   };
+}
+
+function oneIteration(c: Cpu, i: Insn, step: () => void, zf?: number): void {
+  step();
+  advance(c, RCX, i.adsize, -1);
+  const more = !countIsZero(c, i.adsize) && (zf === undefined || getZF(c) === zf);
+  if (more) c.rip = i.addr;
 }
 
 function compile(step: Step, run: Run | null, conditional: boolean, io = false): (i: Insn) => Exec {

@@ -12,6 +12,7 @@ import { GuestFault, Vector, gp, ud } from '../fault.js';
 import { getCF, readRflags, setStatusFlags } from '../flags.js';
 import type { Exec, Insn } from '../insn.js';
 import { InterceptKind } from '../intercept.js';
+import { ioBreakpoints } from '../debug.js';
 import { Flag, Reg, TWO32 } from '../regs.js';
 
 const iopl = (c: Cpu): number => (c.rflags >> 12) & 3;
@@ -64,6 +65,7 @@ function inOut(i: Insn, out: boolean, immPort: boolean): Exec {
     checkIo(c);
     const port = immPort ? i.imm & 0xff : c.lo[Reg.RDX]! & 0xffff;
     if (c.intercepts.io) c.intercept({ kind: InterceptKind.IO, rip: i.addr, length: i.len, io: { port, size, in: !out, string: false, rep: false } });
+    if (c.dr[7]! & 0xff) c.dataHits |= ioBreakpoints(c, port, size);
     if (out) c.io.portOut(port, size, size === 4 ? c.lo[Reg.RAX]! : c.lo[Reg.RAX]! & (size === 1 ? 0xff : 0xffff));
     else {
       const v = c.io.portIn(port, size);

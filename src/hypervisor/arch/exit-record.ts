@@ -1,0 +1,41 @@
+/** The translation of raw intercepts into VmExit records that both personalities share. */
+import { Vector } from '../cpu/fault.js';
+import { InterceptKind, type InterceptRecord } from '../cpu/intercept.js';
+import { ExitReason, type EventKind, type VmExit } from '../vcpu/exit.js';
+
+const REASONS: Partial<Record<string, ExitReason>> = {
+  [InterceptKind.MONITOR_TRAP]: ExitReason.SINGLESTEP,
+  [InterceptKind.CPUID]: ExitReason.CPUID,
+  [InterceptKind.CR_WRITE]: ExitReason.CR_WRITE,
+  [InterceptKind.MSR_WRITE]: ExitReason.MSR_WRITE,
+  [InterceptKind.IO]: ExitReason.IO,
+  [InterceptKind.HLT]: ExitReason.HLT,
+  [InterceptKind.VMCALL]: ExitReason.GUEST_REQUEST,
+  [InterceptKind.DESCRIPTOR]: ExitReason.DESCRIPTOR,
+  [InterceptKind.INTERRUPT_WINDOW]: ExitReason.INTERRUPT_WINDOW,
+  [InterceptKind.NMI_WINDOW]: ExitReason.NMI_WINDOW,
+};
+
+/** The exit for a raw intercept, or undefined for the personality-internal ones (PUSHF, POPF, IRET). */
+export function toVmExit(vcpu: number, r: InterceptRecord): VmExit | undefined {
+  const base = { vcpu, rip: r.rip, instructionLength: r.length, icount: r.icount };
+  if (r.kind === InterceptKind.EXCEPTION) {
+    const e = r.exception!;
+    const reason = e.vector === Vector.BP ? ExitReason.BREAKPOINT : e.vector === Vector.DB ? ExitReason.DEBUG : ExitReason.EXCEPTION;
+    return {
+      ...base, reason,
+      exception: { vector: e.vector, type: e.type as EventKind, ...(e.errorCode !== undefined ? { errorCode: e.errorCode } : {}), ...(e.cr2 !== undefined ? { cr2: e.cr2 } : {}) },
+      ...(e.dr6Bits !== undefined ? { pendingDbg: e.dr6Bits } : {}),
+    };
+  }
+  const reason = REASONS[r.kind];
+  if (reason === undefined) return undefined;
+  return {
+    ...base, reason,
+    ...(r.cr ? { cr: r.cr } : {}),
+    ...(r.msr ? { msr: { index: r.msr.index, value: [r.msr.lo, r.msr.hi] as [number, number] } } : {}),
+    ...(r.io ? { io: r.io } : {}),
+    ...(r.cpuid ? { cpuid: r.cpuid } : {}),
+    ...(r.descriptor ? { descriptor: r.descriptor } : {}),
+  };
+}
