@@ -472,6 +472,7 @@ export class Cpu implements LazyFlags {
     this.interceptsSuppressed = false;
     this.breakBlock = false;
     if (this.deliveries !== deliveries || this.icount === retired) return; // it faulted, raised an event or did not retire
+    if (this.stopReason !== StopReason.NONE) return; // HLT, or a device stop: the step ends there
     if (rfBefore) this.rflags &= ~Flag.RF;
     // SYSCALL and SYSRET test TF after they complete, with FMASK or R11 applied (SDM Vol. 2 "SYSCALL", "SYSRET").
     const guestStep = TF_AT_END.has(insn.opcode) ? (this.rflags & Flag.TF) !== 0 : tfBefore;

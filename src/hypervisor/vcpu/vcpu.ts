@@ -172,6 +172,9 @@ export class Vcpu implements VcpuSignals, VirtualClock {
   }
 
   private apply(exit: VmExit, action: Exclude<ExitAction, 'pending'>): void {
+    // A completed step or an open window has nothing to deliver or skip (on svm a step
+    // arrives as a #DB, whose re-injection to a self-stepping guest the personality does).
+    if (exit.reason === ExitReason.SINGLESTEP || exit.reason === ExitReason.INTERRUPT_WINDOW || exit.reason === ExitReason.NMI_WINDOW) return;
     const e = exit.exception;
     if (e) {
       if (action === 'reinject') {
@@ -183,7 +186,6 @@ export class Vcpu implements VcpuSignals, VirtualClock {
       }
       return;
     }
-    if (exit.reason === ExitReason.SINGLESTEP || exit.reason === ExitReason.INTERRUPT_WINDOW || exit.reason === ExitReason.NMI_WINDOW) return;
     if (action === 'reinject') this.emulateNext();
     else if (action === 'drop') this.cpu.rip = exit.rip + exit.instructionLength;
   }
