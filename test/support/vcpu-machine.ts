@@ -16,21 +16,27 @@ import { Vcpu, VcpuState, type ExitAction } from '../../src/hypervisor/vcpu/vcpu
 
 export const CODE = 0x100000;
 export const STACK_TOP = 0x200000;
-const IDT = 0x10000, GDT = 0x11000, TSS = 0x12000, IST1_TOP = 0x1f0000;
+const IDT = 0x10000, GDT = 0x11000, TSS = 0x12000;
+/** IST stacks live in 4 KiB pages above the 2 MiB-mapped low memory, so a test can unmap one. */
+export const IST1_PAGE = 0x1000000, IST2_PAGE = 0x1002000;
 
 export interface VcpuMachine {
   vcpu: Vcpu;
   mem: PhysicalMemory;
+  pt: PageTableBuilder;
   exits: VmExit[];
   /** Answer for each exit (default: as if unmonitored). */
   answer: (exit: VmExit) => ExitAction;
 }
 
-/** RAM with the low 16 MiB identity mapped, a GDT, a TSS with IST1, and an empty IDT. */
+/** 32 MiB of RAM identity mapped, a GDT, a TSS with IST1 and IST2, and an empty IDT. */
 export function vcpuMachine(vendor: 'intel' | 'amd'): VcpuMachine {
   const mem = new PhysicalMemory(32 << 20);
   const pt = new PageTableBuilder(mem, mem.size, mem.size - (1 << 20));
+  // All of RAM identity mapped, the 2 MiB at IST1_PAGE with 4 KiB pages (guests may edit their own PTEs).
   pt.map(0, 0, 16 << 20, { pageSize: 0x200000 });
+  pt.map(IST1_PAGE, IST1_PAGE, 0x200000);
+  pt.map(18 << 20, 18 << 20, 14 << 20, { pageSize: 0x200000 });
   const vcpu = new Vcpu(0, mem, opcodeTable(), new CodeCache(mem));
   vcpu.cpu.enterLongMode(pt.cr3);
   vcpu.cpu.vendor = vendor;
@@ -39,11 +45,12 @@ export function vcpuMachine(vendor: 'intel' | 'amd'): VcpuMachine {
   v.setUint32(GDT + 8, 0x0000ffff, true); v.setUint32(GDT + 12, 0x00af9b00, true);
   v.setUint32(GDT + 16, 0x0000ffff, true); v.setUint32(GDT + 20, 0x00cf9300, true);
   v.setUint32(GDT + 24, 0x0067 | ((TSS & 0xffff) << 16), true); v.setUint32(GDT + 28, ((TSS >>> 16) & 0xff) | 0x8900, true);
-  v.setUint32(TSS + 36, IST1_TOP, true); // IST1
+  v.setUint32(TSS + 36, IST1_PAGE + 0x1000, true); // IST1
+  v.setUint32(TSS + 44, IST2_PAGE + 0x1000, true); // IST2
   Object.assign(vcpu.cpu, { gdtBase: GDT, gdtLimit: 39, idtBase: IDT, idtLimit: 256 * 16 - 1, trSel: 0x18, trBase: TSS, trLimit: 0x67 });
   vcpu.cpu.lo[Reg.RSP] = STACK_TOP;
   vcpu.setPersonality(vendor === 'amd' ? new SvmPersonality() : new VmxPersonality());
-  const m: VcpuMachine = { vcpu, mem, exits: [], answer: () => 'reinject' };
+  const m: VcpuMachine = { vcpu, mem, pt, exits: [], answer: () => 'reinject' };
   vcpu.exitHandler = (exit) => { m.exits.push(exit); return m.answer(exit); };
   return m;
 }
@@ -57,11 +64,11 @@ export function setGate(m: VcpuMachine, vector: number, handler: number, opts: {
 }
 
 /** Run until HLT (or `max` instructions), settling exits the way the domain's scheduler does. */
-export function runToHalt(m: VcpuMachine, max = 100_000): void {
+export function runToHalt(m: VcpuMachine, max = 20_000): void {
   const v = m.vcpu;
   for (let n = 0; n < max && v.state === VcpuState.RUNNING; n++) {
     if (v.paused) return;
-    v.cpu.run(max);
+    v.cpu.run(1_000_000);
     v.settle();
     if (v.cpu.stopReason === StopReason.HALT || v.cpu.stopReason === StopReason.FAULT) return;
   }

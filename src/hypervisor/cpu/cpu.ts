@@ -141,6 +141,8 @@ export class Cpu implements LazyFlags {
    * tracks virtual-NMI blocking itself (SVM without vNMI, arch/svm.ts).
    */
   iretUnblocksNmi = true;
+  /** Told when a maskable interrupt is taken (for the trace log). */
+  onInterruptDelivered: ((vector: number) => void) | undefined;
   /** Told when an NMI has been delivered (a personality without virtual NMIs starts tracking blocking). */
   onNmiDelivered: (() => void) | undefined;
   /** An event to deliver at the start of the next run, bypassing the intercepts (VM-entry injection). */
@@ -590,6 +592,7 @@ export class Cpu implements LazyFlags {
       const v = this.intc.pendingVector();
       if (v >= 0) {
         this.intc.acknowledge(v);
+        this.onInterruptDelivered?.(v);
         this.deliver(v, EventType.EXTERNAL, undefined);
         this.eventsPending = true; // another may be waiting behind it
       }

@@ -90,7 +90,8 @@ export class Vcpu implements VcpuSignals, VirtualClock {
 
   setPersonality(p: Personality): void {
     this.personality = p;
-    this.cpu.onNmiDelivered = () => p.onNmiDelivered(this);
+    this.cpu.onNmiDelivered = () => { this.trace.add(this.cpu.icount, 'NMI delivered'); p.onNmiDelivered(this); };
+    this.cpu.onInterruptDelivered = (v) => this.trace.add(this.cpu.icount, `Delivering interrupt ${v}`);
     p.attach(this);
     this.syncIntercepts();
   }
