@@ -1,8 +1,9 @@
 /** `tsvmi run`: boot a kernel and mirror its serial console. */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { LoaderError } from '../../src/hypervisor/vm/errors.js';
-import { Domain, MAX_MEM_MIB, vectorName } from '../../src/hypervisor/vm/domain.js';
+import { formatTrace } from '../../src/hypervisor/vcpu/trace-log.js';
+import { Domain, MAX_MEM_MIB, vectorName, type RunOutcome } from '../../src/hypervisor/vm/domain.js';
 
 export const RUN_USAGE = `usage: tsvmi run KERNEL.elf [options]
 
@@ -16,6 +17,15 @@ options:
   --mem MiB              guest RAM in MiB (default 64)
   --vendor intel|amd     CPU personality (default intel)
   --max-instructions N   stop after N retired instructions
+  --nmi T[:CPU]          raise an NMI at guest time T (retired instructions) on
+                         vCPU CPU (default 0) or on 'all', like bhyvectl
+                         --assert-lapic-lvt=1; may be repeated
+  --stats                print per-vCPU statistics (exits by reason, injected
+                         events, vNMI unblocked precisely/speculatively) at exit
+  --trace FILE           write the per-vCPU exit and injection trace, ktrdump
+                         style, to FILE ('-' for stderr)
+  --trace-guest-exceptions
+                         intercept, log and reflect every guest exception
   --json                 print the outcome as JSON on stderr at the end
   -h, --help             show this help
 
@@ -32,6 +42,7 @@ export async function runCommand(args: string[]): Promise<number> {
       args, allowPositionals: true,
       options: {
         vcpus: { type: 'string' }, mem: { type: 'string' }, vendor: { type: 'string' }, 'max-instructions': { type: 'string' },
+        nmi: { type: 'string', multiple: true }, stats: { type: 'boolean' }, trace: { type: 'string' }, 'trace-guest-exceptions': { type: 'boolean' },
         json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
       },
     });
@@ -50,6 +61,16 @@ export async function runCommand(args: string[]): Promise<number> {
   if (!Number.isInteger(mem) || mem < 2 || mem > MAX_MEM_MIB) { console.error(`tsvmi run: --mem must be a whole number of MiB from 2 to ${MAX_MEM_MIB}`); return 2; }
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) { console.error(`tsvmi run: --vcpus must be a whole number from 1 to 64`); return 2; }
   if (!(max > 0)) { console.error(`tsvmi run: --max-instructions must be a positive number`); return 2; }
+
+  const nmis: { at: number; target: number | 'all' }[] = [];
+  for (const spec of values.nmi ?? []) {
+    const m = /^(\d+)(?::(\d+|all))?$/.exec(spec);
+    if (!m) { console.error(`tsvmi run: --nmi takes T[:CPU|all], not '${spec}'`); return 2; }
+    const target = m[2] === undefined ? 0 : m[2] === 'all' ? 'all' : Number(m[2]);
+    if (target !== 'all' && target >= vcpus) { console.error(`tsvmi run: --nmi names vCPU ${target}, but there are ${vcpus}`); return 2; }
+    nmis.push({ at: Number(m[1]), target });
+  }
+  nmis.sort((a, b) => a.at - b.at);
 
   const path = positionals[0]!;
   let image: Uint8Array;
@@ -73,12 +94,18 @@ export async function runCommand(args: string[]): Promise<number> {
   process.stdin.on('data', onInput);
   // A terminal or pipe is a socket we can unref; a file or /dev/null ends by itself.
   (process.stdin as { unref?: () => void }).unref?.();
+  if (values['trace-guest-exceptions']) for (const v of vm.vcpus) { v.traceGuestExceptions = true; v.syncIntercepts(); }
   const started = process.hrtime.bigint();
-  const outcome = await vm.run(max);
+  const outcome = await runWithNmis(vm, max, nmis);
   process.stdin.off('data', onInput);
   flush();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (values.json) console.error(JSON.stringify({ ...outcome, seconds }));
+  if (values.stats) console.error(JSON.stringify({ vendor, vcpus: vm.vcpus.map((v) => ({ vcpu: v.id, ...v.stats.toJSON() })) }, null, 2));
+  if (values.trace !== undefined) {
+    const text = formatTrace(vm.vcpus.flatMap((v) => v.trace.entries())) + '\n';
+    if (values.trace === '-') process.stderr.write(text); else writeFileSync(values.trace, text);
+  }
   switch (outcome.kind) {
     case 'exit': return outcome.status;
     case 'idle': console.error(`tsvmi: guest halted for good after ${outcome.instructions} instructions`); return 0;
@@ -91,4 +118,15 @@ export async function runCommand(args: string[]): Promise<number> {
       return 3;
     }
   }
+}
+
+/** Run to the end, stopping at each requested NMI time to raise it (guest time: total retired instructions). */
+async function runWithNmis(vm: Domain, max: number, nmis: { at: number; target: number | 'all' }[]): Promise<RunOutcome> {
+  for (const n of nmis) {
+    if (n.at >= max) break;
+    const o = await vm.run(n.at);
+    if (o.kind !== 'limit') return o;
+    vm.injectNmi(n.target);
+  }
+  return vm.run(max);
 }

@@ -22,6 +22,17 @@ describe('tsvmi run', () => {
     assert.match(r.stdout, /Hello from a tsvmi guest!/);
   });
 
+  it('injects an NMI and shows the statistics and the trace (--vendor amd)', () => {
+    const trace = join(mkdtempSync(join(tmpdir(), 'tsvmi-')), 'trace.txt');
+    const r = tsvmi('run', join(process.cwd(), 'guests/build/os/kernel.elf'), '--vcpus', '2', '--vendor', 'amd', '--nmi', '3000000:0', '--stats', '--trace', trace);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stdout, /kernel: NMI on cpu 0 at rip=/);
+    const stats = JSON.parse(r.stderr.slice(r.stderr.indexOf('{'))) as { vcpus: { vcpu: number; vnmiUnblockedPrecisely: number; nmiInjected: number }[] };
+    assert.deepEqual(stats.vcpus.map((v) => [v.vcpu, v.nmiInjected, v.vnmiUnblockedPrecisely]), [[0, 1, 1], [1, 0, 0]]);
+    const log = readFileSync(trace, 'utf8');
+    assert.match(log, /Injecting NMI\n.*NMI delivered\n.*vNMI iret tracing enabled\n.*vNMIs unblocked precisely/);
+  });
+
   it('has --help', () => {
     const r = tsvmi('run', '--help');
     assert.equal(r.status, 0);

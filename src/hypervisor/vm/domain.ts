@@ -86,6 +86,20 @@ export class Domain {
     this.platform.uart.receive(bytes);
   }
 
+  /**
+   * Raise an NMI on one vCPU or on all of them, like `bhyvectl --assert-lapic-lvt=1
+   * --cpu=N` (LINT1 is wired to NMI). Throws for a vCPU the domain does not have.
+   */
+  injectNmi(target: number | 'all'): void {
+    const targets = target === 'all' ? this.vcpus : [this.vcpus[target]];
+    if (targets.some((v) => v === undefined)) throw new RangeError(`domain ${this.name} has no vCPU ${target}`);
+    for (const v of targets) {
+      v!.stats.nmiInjected++;
+      v!.trace.add(v!.cpu.icount, 'Injecting NMI');
+      v!.nmi();
+    }
+  }
+
   /** Domain pause count (Xen's domain_pause): while non-zero no vCPU runs. */
   pauseCount = 0;
 
