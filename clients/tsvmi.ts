@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /** The `tsvmi` command line. */
-import { runCommand } from './commands/run.js';
+import { runCommand, traceCommand } from './commands/run.js';
 
 const USAGE = `usage: tsvmi <command> [options]
 
 commands:
   run KERNEL.elf    boot a kernel image; the serial console goes to stdout
+  trace KERNEL.elf  boot it and dump the per-vCPU exit and injection trace
+                    (ktrdump style) on stdout; the console goes to stderr
 
 Run 'tsvmi <command> --help' for a command's options.`;
 
@@ -13,6 +15,7 @@ async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'run': return runCommand(rest);
+    case 'trace': return traceCommand(rest);
     case undefined: case '-h': case '--help': case 'help':
       console.log(USAGE);
       return cmd === undefined ? 2 : 0;

@@ -35,7 +35,19 @@ exit status:
   3 when the guest crashes (a triple fault); 4 when --max-instructions is
   reached; 1 on other errors (a missing or bad kernel file).`;
 
-export async function runCommand(args: string[]): Promise<number> {
+/**
+ * `tsvmi trace`: like `run --trace -`, but the trace is the output (stdout)
+ * and the serial console goes to stderr, as ktrdump prints KTR after the fact.
+ */
+export function traceCommand(args: string[]): Promise<number> {
+  if (args.includes('-h') || args.includes('--help')) {
+    console.log(`usage: tsvmi trace KERNEL.elf [run options]\n\nBoot KERNEL.elf and print the per-vCPU trace of exits and injections (index,\nvCPU, guest time, event). Takes the options of 'tsvmi run'.`);
+    return Promise.resolve(0);
+  }
+  return runCommand(args, { traceToStdout: true });
+}
+
+export async function runCommand(args: string[], mode: { traceToStdout?: boolean } = {}): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -81,7 +93,8 @@ export async function runCommand(args: string[]): Promise<number> {
     return 1;
   }
   const out: number[] = [];
-  const flush = (): void => { if (out.length) { process.stdout.write(Uint8Array.from(out)); out.length = 0; } };
+  const console_ = mode.traceToStdout ? process.stderr : process.stdout;
+  const flush = (): void => { if (out.length) { console_.write(Uint8Array.from(out)); out.length = 0; } };
   const vm = new Domain({ vcpus, memMiB: mem, vendor, serialOut: (b: number) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); } });
   try {
     vm.load(image);
@@ -102,9 +115,10 @@ export async function runCommand(args: string[]): Promise<number> {
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (values.json) console.error(JSON.stringify({ ...outcome, seconds }));
   if (values.stats) console.error(JSON.stringify({ vendor, vcpus: vm.vcpus.map((v) => ({ vcpu: v.id, ...v.stats.toJSON() })) }, null, 2));
-  if (values.trace !== undefined) {
+  if (values.trace !== undefined || mode.traceToStdout) {
     const text = formatTrace(vm.vcpus.flatMap((v) => v.trace.entries())) + '\n';
-    if (values.trace === '-') process.stderr.write(text); else writeFileSync(values.trace, text);
+    if (mode.traceToStdout) process.stdout.write(text);
+    else if (values.trace === '-') process.stderr.write(text); else writeFileSync(values.trace!, text);
   }
   switch (outcome.kind) {
     case 'exit': return outcome.status;

@@ -33,6 +33,14 @@ describe('tsvmi run', () => {
     assert.match(log, /Injecting NMI\n.*NMI delivered\n.*vNMI iret tracing enabled\n.*vNMIs unblocked precisely/);
   });
 
+  it('tsvmi trace prints the trace on stdout and the console on stderr', () => {
+    const r = tsvmi('trace', join(process.cwd(), 'guests/build/os/kernel.elf'), '--vendor', 'amd', '--nmi', '2000000');
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /shutdown: init exited with code 0/);
+    assert.match(r.stdout, /^ +\d+ +0 +2000000 Injecting NMI$/m);
+    assert.match(r.stdout, /vNMIs unblocked precisely/);
+  });
+
   it('has --help', () => {
     const r = tsvmi('run', '--help');
     assert.equal(r.status, 0);
