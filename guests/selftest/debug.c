@@ -225,6 +225,8 @@ static void expect_handlers_untraced(void)
 		}
 }
 
+/* A single-step #DB at label; a software interrupt taken while stepping
+ * (DR6 then still holds the BS of the steps before it). */
 #define DB_STEP(label)	{ 1, (uint64_t)(label), DR6_INIT | DR6_BS }
 #define SW(vec, label)	{ (vec), (uint64_t)(label), DR6_INIT | DR6_BS }
 

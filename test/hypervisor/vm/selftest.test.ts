@@ -30,7 +30,7 @@ const TCG_DEVIATIONS: Record<string, string> = {
   'dbg-icebp': 'INT1 (F1) is a trap-like #DB delivered as a privileged software exception, not #UD (SDM Vol. 2 "INT n/INTO/INT3/INT1")',
   'dbg-step-sti': 'STI holds off interrupts, not the single-step trap of the next instruction (SDM Vol. 3A §6.8.3)',
   'dbg-gd': 'DR7.GD makes any debug-register access a #DB fault with DR6.BD, and clears GD (SDM Vol. 3B §17.2.4)',
-  'dbg-dr6-sticky': 'a #DB rewrites DR6.B0-B3 and accumulates BD/BS/BT; a stepped store with no breakpoint reports one #DB (SDM Vol. 3B §17.2.3)',
+  'dbg-dr6-sticky': 'a stepped store that hits a data breakpoint raises one #DB with BS and B1, not a second one in the handler: the two are one priority class (SDM Vol. 3A §6.9 table 6-2, Vol. 3B §17.2.3)',
   'dbg-movss-databp': 'a data breakpoint hit by MOV SS is reported after the next instruction (SDM Vol. 3A §6.8.3)',
 };
 

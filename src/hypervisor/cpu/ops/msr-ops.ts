@@ -64,7 +64,8 @@ function sysret(i: Insn): Exec {
     const base = c.starHi >>> 16;
     const tfBefore = (c.rflags & Flag.TF) !== 0;
     c.setRflags((c.lo[Reg.R11]! & ~(Flag.RF | Flag.VM)) | 2);
-    // SYSRET checks TF after loading RFLAGS: a TF it sets traps right after it (SDM Vol. 2 "SYSRET").
+    // A TF that SYSRET loads from R11 traps right after SYSRET, at RCX, as hardware does (the SDM
+    // says nothing explicit; Linux avoids SYSRET with TF set for this reason, commit 7ea24169097d).
     if (!tfBefore && (c.rflags & Flag.TF) !== 0) c.stepTrapPending = true;
     c.setCpl(3);
     setSegment(c, Seg.CS, ((to64 ? base + 16 : base) & 0xfffc) | 3, to64 ? { ...CODE64, attr: CODE64.attr | 0x60 } : { ...CODE32, attr: CODE32.attr | 0x60 });
