@@ -47,66 +47,7 @@
 #define RFLAGS_RF	(1u << 16)
 #define RFLAGS_AC	(1u << 18)
 
-static inline uint64_t rdmsr(uint32_t msr)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr"
-			 : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32))
-			 : "memory");
-}
-
-#define DEFINE_CR(n)							\
-	static inline uint64_t read_cr##n(void)				\
-	{								\
-		uint64_t v;						\
-		__asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));	\
-		return v;						\
-	}								\
-	static inline void write_cr##n(uint64_t v)			\
-	{								\
-		__asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); \
-	}
-DEFINE_CR(0)
-DEFINE_CR(2)
-DEFINE_CR(3)
-DEFINE_CR(4)
-DEFINE_CR(8)
-#undef DEFINE_CR
-
-static inline uint64_t read_dr6(void)
-{
-	uint64_t v;
-	__asm__ volatile("mov %%dr6, %0" : "=r"(v));
-	return v;
-}
-
-static inline void write_dr6(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%dr6" : : "r"(v));
-}
-
-static inline void write_dr7(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%dr7" : : "r"(v));
-}
-
-static inline void write_dr0(uint64_t v)
-{
-	__asm__ volatile("mov %0, %%dr0" : : "r"(v));
-}
-
-static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
-{
-	__asm__ volatile("cpuid"
-			 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
-			 : "a"(leaf), "c"(sub));
-}
+#include "x86-insn.h"
 
 static inline uint64_t rdtsc(void)
 {
@@ -115,16 +56,6 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
-static inline uint64_t read_rflags(void)
-{
-	uint64_t v;
-	__asm__ volatile("pushfq; popq %0" : "=r"(v));
-	return v;
-}
-
-static inline void cli(void) { __asm__ volatile("cli" ::: "memory"); }
-static inline void sti(void) { __asm__ volatile("sti" ::: "memory"); }
-static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
 /* Let an already pending interrupt in: STI's shadow covers the NOP,
  * delivery happens after it, then interrupts are masked again. */
