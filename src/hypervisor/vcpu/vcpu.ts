@@ -117,6 +117,10 @@ export class Vcpu implements VcpuSignals, VirtualClock {
   private stepping = false;
   private maskWhileStepping = true;
 
+  get singleStepping(): boolean {
+    return this.stepping;
+  }
+
   /**
    * Single-step this vCPU: an exit after each instruction (MTF on vmx, a
    * shadowed TF on svm). Maskable interrupts are held off while stepping

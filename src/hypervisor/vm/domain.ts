@@ -100,6 +100,30 @@ export class Domain {
     }
   }
 
+  private wake: (() => void) | undefined;
+  private kicked = false;
+
+  /** Something may let a paused vCPU run again (a reply, a resume): wake a waiting runForever(). */
+  kick(): void {
+    this.kicked = true;
+    this.wake?.();
+  }
+
+  /**
+   * Run like run(), but while every vCPU is paused (waiting for replies, or
+   * paused by a controller) wait for kick() instead of returning: the loop of
+   * a domain that serves introspection clients.
+   */
+  async runForever(maxInstructions = Infinity): Promise<Exclude<RunOutcome, { kind: 'paused' }>> {
+    for (;;) {
+      this.kicked = false;
+      const o = await this.run(maxInstructions);
+      if (o.kind !== 'paused') return o;
+      if (!this.kicked) await new Promise<void>((resolve) => { this.wake = resolve; });
+      this.wake = undefined;
+    }
+  }
+
   /** Domain pause count (Xen's domain_pause): while non-zero no vCPU runs. */
   pauseCount = 0;
 
@@ -144,9 +168,14 @@ export class Domain {
       if (this.exitStatus !== undefined) return { kind: 'exit', status: this.exitStatus, instructions: this.instructions };
       const dead = this.vcpus.find((v) => v.state === VcpuState.CRASHED);
       if (dead) return { kind: 'crash', crash: dead.crash!, registers: this.dumpRegisters(dead), instructions: this.instructions };
-      if (r === RoundResult.NOTHING && this.vcpus.some((v) => v.paused)) return { kind: 'paused', instructions: this.instructions };
+      // A paused vCPU (waiting for a reply, or paused by a client) may run again: that is not idleness.
+      if ((r === RoundResult.NOTHING || r === RoundResult.IDLE) && this.vcpus.some((v) => v.paused && v.state !== VcpuState.CRASHED)) {
+        return { kind: 'paused', instructions: this.instructions };
+      }
       if (r === RoundResult.IDLE || r === RoundResult.NOTHING) return { kind: 'idle', instructions: this.instructions };
-      if (this.instructions >= nextYield) {
+      // Yield to the event loop every so often, and at once when a vCPU waits for a reply to
+      // one of its events, so that the reply can arrive.
+      if (this.instructions >= nextYield || this.vcpus.some((v) => v.pendingExit !== undefined)) {
         nextYield = this.instructions + YIELD_EVERY;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }

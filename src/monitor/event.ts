@@ -1,0 +1,80 @@
+/**
+ * A monitor event: what a vCPU's VM exit looks like to introspection clients,
+ * in the shape of Xen's vm_event_request_t (xen/include/public/vm_event.h):
+ * a per-domain sequence number, the vCPU, flags, a register snapshot, and the
+ * reason with its data. Transports encode it (proto/tsvmi/v1).
+ */
+import type { Cpu } from '../hypervisor/cpu/cpu.js';
+import { ExitReason, type VmExit } from '../hypervisor/vcpu/exit.js';
+
+/** Event reasons clients enable, named like Xen's VM_EVENT_REASON_*. */
+export const Reason = {
+  SOFTWARE_BREAKPOINT: 'software-breakpoint',
+  SINGLESTEP: 'singlestep',
+  DEBUG_EXCEPTION: 'debug-exception',
+  GUEST_REQUEST: 'guest-request',
+  CPUID: 'cpuid',
+  WRITE_CTRLREG: 'write-ctrlreg',
+  MOV_TO_MSR: 'mov-to-msr',
+  IO_INSTRUCTION: 'io-instruction',
+  DESCRIPTOR_ACCESS: 'descriptor-access',
+} as const;
+export type Reason = (typeof Reason)[keyof typeof Reason];
+
+const BY_EXIT: Partial<Record<ExitReason, Reason>> = {
+  [ExitReason.BREAKPOINT]: Reason.SOFTWARE_BREAKPOINT,
+  [ExitReason.SINGLESTEP]: Reason.SINGLESTEP,
+  [ExitReason.DEBUG]: Reason.DEBUG_EXCEPTION,
+  [ExitReason.GUEST_REQUEST]: Reason.GUEST_REQUEST,
+  [ExitReason.CPUID]: Reason.CPUID,
+  [ExitReason.CR_WRITE]: Reason.WRITE_CTRLREG,
+  [ExitReason.MSR_WRITE]: Reason.MOV_TO_MSR,
+  [ExitReason.IO]: Reason.IO_INSTRUCTION,
+  [ExitReason.DESCRIPTOR]: Reason.DESCRIPTOR_ACCESS,
+};
+
+export const reasonOfExit = (exit: VmExit): Reason | undefined => BY_EXIT[exit.reason];
+
+/** Xen's VM_EVENT_FLAG_VCPU_PAUSED: the vCPU waits for the reply (a sync event). */
+export const EventFlag = { VCPU_PAUSED: 1 } as const;
+
+export interface Registers {
+  /** RAX..R15 in encoding order, as 64-bit values. */
+  gpr: bigint[];
+  rip: bigint;
+  rflags: bigint;
+  cr0: bigint; cr2: bigint; cr3: bigint; cr4: bigint;
+  dr6: bigint; dr7: bigint;
+  efer: bigint;
+  fsBase: bigint; gsBase: bigint; kernelGsBase: bigint;
+  /** Selector, base, limit and VMX-style attributes of ES CS SS DS FS GS. */
+  segments: { selector: number; base: bigint; limit: number; attributes: number }[];
+}
+
+export interface MonitorEvent {
+  domain: string;
+  vcpu: number;
+  seq: bigint;
+  flags: number;
+  reason: Reason;
+  /** Guest time (the vCPU's retired instructions) and host time (Unix nanoseconds) of the event. */
+  guestTime: bigint;
+  hostTime: bigint;
+  regs: Registers;
+  /** The exit behind it (instruction length, exception, CR/MSR/I/O/CPUID data). */
+  exit: VmExit;
+}
+
+const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(Math.trunc(v)));
+
+/** A register snapshot (BigInt is fine here: events are off the emulation hot path). */
+export function snapshot(c: Cpu): Registers {
+  const gpr = Array.from({ length: 16 }, (_, r) => (BigInt(c.hi[r]! >>> 0) << 32n) | BigInt(c.lo[r]! >>> 0));
+  return {
+    gpr, rip: u64(c.rip), rflags: BigInt(c.getRflags() >>> 0),
+    cr0: u64(c.cr0), cr2: u64(c.cr2), cr3: u64(c.cr3), cr4: u64(c.cr4),
+    dr6: u64(c.dr[6]!), dr7: u64(c.dr[7]!), efer: u64(c.efer),
+    fsBase: u64(c.segBase[4]!), gsBase: u64(c.segBase[5]!), kernelGsBase: u64(c.kernelGsBase),
+    segments: [0, 1, 2, 3, 4, 5].map((s) => ({ selector: c.segSel[s]!, base: u64(c.segBase[s]!), limit: c.segLimit[s]!, attributes: c.segAttr[s]! })),
+  };
+}

@@ -1,0 +1,152 @@
+/**
+ * The hypervisor side of introspection for one domain: Xen's monitor plus
+ * vm_event. It turns the vCPUs' exits into events for the enabled reasons,
+ * holds sync events (and their vCPUs) in the bounded ring until exactly one
+ * valid reply arrives, and applies replies: drop, reinject, pause, plus
+ * toggle single-step and set registers. One controller at a time; observers
+ * get copies of everything and cannot reply.
+ */
+import type { VmExit } from '../hypervisor/vcpu/exit.js';
+import { ExitReason } from '../hypervisor/vcpu/exit.js';
+import type { ExitAction, Vcpu } from '../hypervisor/vcpu/vcpu.js';
+import type { Domain } from '../hypervisor/vm/domain.js';
+import { applyConfig, type MonitorConfig } from './config.js';
+import { MonitorError, MonitorErrorCode } from './errors.js';
+import { EventFlag, Reason, reasonOfExit, snapshot, type MonitorEvent } from './event.js';
+import { EventRing } from './ring.js';
+
+/** A controller's answer to a sync event (Xen's vm_event_response_t). */
+export interface Reply {
+  seq: bigint;
+  /** Required: a reply that says neither is refused, as libvmi refuses it. */
+  action?: 'drop' | 'reinject';
+  /** Keep the vCPU paused after applying the reply, until an explicit resume. */
+  pause?: boolean;
+  toggleSingleStep?: boolean;
+  /** Registers to write before the vCPU resumes (e.g. to skip a CPUID with results). */
+  setRegisters?: { gpr?: Record<number, bigint>; rip?: bigint };
+}
+
+export type Role = 'controller' | 'observer';
+export type EventSink = (e: MonitorEvent) => void;
+
+export interface Session {
+  readonly role: Role;
+  reply(r: Reply): void;
+  detach(): void;
+}
+
+export interface MonitorOptions {
+  /** Ring slots (default 64). */
+  slots?: number;
+}
+
+export class Monitor {
+  readonly ring: EventRing;
+  private config: MonitorConfig = {};
+  private seq = 0n;
+  private controller: EventSink | undefined;
+  private readonly observers = new Set<EventSink>();
+  /** Events by reason, refused replies by code. */
+  readonly counters = { events: new Map<Reason, number>(), refused: new Map<MonitorErrorCode, number>() };
+
+  constructor(readonly domain: Domain, opts: MonitorOptions = {}) {
+    this.ring = new EventRing(opts.slots ?? 64);
+    for (const v of domain.vcpus) v.exitHandler = (exit) => this.onExit(v, exit);
+  }
+
+  configure(config: MonitorConfig): void {
+    this.config = { ...config };
+    for (const v of this.domain.vcpus) applyConfig(v, this.config);
+  }
+
+  attach(role: Role, sink: EventSink): Session {
+    if (role === 'controller') {
+      if (this.controller) throw new MonitorError(MonitorErrorCode.BUSY, `domain ${this.domain.name} already has a controller`);
+      this.controller = sink;
+      queueMicrotask(() => this.pump());
+    } else {
+      this.observers.add(sink);
+    }
+    let attached = true;
+    return {
+      role,
+      reply: (r) => {
+        if (!attached || role !== 'controller') this.refuse(MonitorErrorCode.NOT_CONTROLLER, 'only the attached controller may reply');
+        this.reply(r);
+      },
+      detach: () => {
+        if (!attached) return;
+        attached = false;
+        if (role === 'observer') { this.observers.delete(sink); return; }
+        // Paused vCPUs stay paused; their events go to the next controller.
+        this.controller = undefined;
+        this.ring.requeueOutstanding();
+      },
+    };
+  }
+
+  private onExit(v: Vcpu, exit: VmExit): ExitAction {
+    const reason = reasonOfExit(exit);
+    const cfg = reason === undefined ? undefined : this.config[reason];
+    const unmonitored: ExitAction = exit.reason === ExitReason.SINGLESTEP ? 'resume' : 'reinject';
+    if (reason === undefined || cfg === undefined) return unmonitored;
+    if (cfg.onChangeOnly && exit.cr && readCr(v, exit.cr.index) === exit.cr.value) return unmonitored;
+    const event: MonitorEvent = {
+      domain: this.domain.name, vcpu: v.id, seq: ++this.seq, flags: cfg.sync ? EventFlag.VCPU_PAUSED : 0, reason,
+      guestTime: BigInt(exit.icount), hostTime: process.hrtime.bigint(), regs: snapshot(v.cpu), exit,
+    };
+    this.counters.events.set(reason, (this.counters.events.get(reason) ?? 0) + 1);
+    for (const o of this.observers) o(event);
+    if (!cfg.sync) {
+      this.controller?.(event);
+      return unmonitored;
+    }
+    this.ring.put(event); // when full, the event waits in the ring with its vCPU paused
+    queueMicrotask(() => this.pump());
+    return 'pending';
+  }
+
+  /** Hand queued events to the controller. */
+  private pump(): void {
+    if (!this.controller) return;
+    for (const e of this.ring.take((x) => (x.flags & EventFlag.VCPU_PAUSED) !== 0)) this.controller(e);
+  }
+
+  private refuse(code: MonitorErrorCode, message: string): never {
+    this.counters.refused.set(code, (this.counters.refused.get(code) ?? 0) + 1);
+    throw new MonitorError(code, message);
+  }
+
+  private reply(r: Reply): void {
+    const e = this.ring.outstanding.get(r.seq);
+    if (!e) {
+      if (r.seq > this.seq || r.seq <= 0n) this.refuse(MonitorErrorCode.UNKNOWN_EVENT, `no event ${r.seq} in domain ${this.domain.name}`);
+      this.refuse(MonitorErrorCode.ALREADY_ANSWERED, `event ${r.seq} was already answered or is not waiting for a reply`);
+    }
+    if (r.action !== 'drop' && r.action !== 'reinject') this.refuse(MonitorErrorCode.INVALID_REPLY, `the reply to event ${r.seq} says neither drop nor reinject`);
+    const v = this.domain.vcpus[e.vcpu]!;
+    if (r.setRegisters) writeRegisters(v, r.setRegisters);
+    if (r.toggleSingleStep) v.setSingleStep(!v.singleStepping);
+    v.resolveExit(r.action);
+    if (r.pause) v.pauseCount++;
+    this.ring.answer(r.seq);
+    this.pump();
+    this.domain.kick();
+  }
+}
+
+function readCr(v: Vcpu, index: number): number {
+  const c = v.cpu;
+  return index === 0 ? c.cr0 : index === 3 ? c.cr3 : index === 4 ? c.cr4 : index === 2 ? c.cr2 : c.cr8;
+}
+
+function writeRegisters(v: Vcpu, regs: NonNullable<Reply['setRegisters']>): void {
+  const c = v.cpu;
+  for (const [r, value] of Object.entries(regs.gpr ?? {})) {
+    const u = BigInt.asUintN(64, value);
+    c.lo[Number(r)] = Number(u & 0xffffffffn) | 0;
+    c.hi[Number(r)] = Number(u >> 32n) | 0;
+  }
+  if (regs.rip !== undefined) c.rip = Number(BigInt.asIntN(64, regs.rip));
+}

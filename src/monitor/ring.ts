@@ -1,0 +1,78 @@
+/**
+ * The bounded event ring of one domain (Xen's vm_event ring). It holds
+ * events not yet handed to a controller and sync events not yet answered. A
+ * vCPU that finds it full waits — paused, with its event held — until a
+ * slot frees, so no event is dropped (Xen's vm_event_claim_slot / wait queue).
+ */
+import type { MonitorEvent } from './event.js';
+
+export class EventRing {
+  /** Events waiting to be handed to a controller, oldest first. */
+  private readonly queued: MonitorEvent[] = [];
+  /** Sync events handed out and not answered yet, by sequence number. */
+  readonly outstanding = new Map<bigint, MonitorEvent>();
+  /** Events that found the ring full, with the vCPUs held for them. */
+  private readonly waiting: MonitorEvent[] = [];
+  /** Times a vCPU had to wait for a slot. */
+  waits = 0;
+
+  constructor(readonly capacity: number) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`the ring needs at least one slot, got ${capacity}`);
+  }
+
+  get occupancy(): number {
+    return this.queued.length + this.outstanding.size;
+  }
+
+  /** Put an event, or hold it (returns false) while the ring is full. */
+  put(e: MonitorEvent): boolean {
+    if (this.occupancy >= this.capacity) {
+      this.waits++;
+      this.waiting.push(e);
+      return false;
+    }
+    this.queued.push(e);
+    return true;
+  }
+
+  /** Hand out everything queued; sync events stay outstanding until answered. */
+  take(isSync: (e: MonitorEvent) => boolean): MonitorEvent[] {
+    const out = this.queued.splice(0);
+    for (const e of out) if (isSync(e)) this.outstanding.set(e.seq, e);
+    return out;
+  }
+
+  /** An answered sync event leaves the ring; returns events that were waiting and now fit. */
+  answer(seq: bigint): MonitorEvent[] {
+    this.outstanding.delete(seq);
+    return this.admitWaiting();
+  }
+
+  /** Unanswered events go back to the front of the queue (for the next controller). */
+  requeueOutstanding(): void {
+    this.queued.unshift(...[...this.outstanding.values()].sort((a, b) => (a.seq < b.seq ? -1 : 1)));
+    this.outstanding.clear();
+  }
+
+  /** Drop an event that no longer applies (a breakpoint that was removed). */
+  discard(seq: bigint): MonitorEvent[] {
+    const k = this.queued.findIndex((e) => e.seq === seq);
+    if (k >= 0) this.queued.splice(k, 1);
+    this.outstanding.delete(seq);
+    return this.admitWaiting();
+  }
+
+  queuedEvents(): readonly MonitorEvent[] {
+    return this.queued;
+  }
+
+  admitWaiting(): MonitorEvent[] {
+    const admitted: MonitorEvent[] = [];
+    while (this.waiting.length > 0 && this.occupancy < this.capacity) {
+      const e = this.waiting.shift()!;
+      this.queued.push(e);
+      admitted.push(e);
+    }
+    return admitted;
+  }
+}
