@@ -10,10 +10,10 @@ module.exports = {
     },
     {
       name: 'hypervisor-no-transport-libs',
-      comment: 'src/hypervisor knows nothing of NATS, RxJS or protobuf.',
+      comment: 'src/hypervisor knows nothing of NATS, RxJS or protobuf (nor the ts-proto output in src/generated).',
       severity: 'error',
       from: { path: '^src/hypervisor' },
-      to: { path: 'node_modules/(nats|@nats-io|rxjs|protobufjs|@bufbuild|ts-proto)' },
+      to: { path: '(node_modules/(nats|@nats-io|rxjs|protobufjs|@bufbuild|ts-proto)|^src/generated)' },
     },
     {
       name: 'introspect-never-hypervisor',

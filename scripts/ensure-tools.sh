@@ -12,6 +12,13 @@ have make || need+=(make)
 # QEMU is the whole-machine oracle (guests boot under qemu-system-x86_64 -kernel too).
 have qemu-system-x86_64 || need+=(qemu-system-x86)
 
+# protoc runs ts-proto (npm run proto) and decodes events in the interop tests.
+have protoc || need+=(protobuf-compiler)
+
+# A real NATS server for the monitor transport's integration tests and bench:nats-floor
+# (tests start their own on a random loopback port; nothing runs as a service).
+have nats-server || need+=(nats-server)
+
 if [ ${#need[@]} -gt 0 ]; then
   echo "ensure-tools: installing ${need[*]}" >&2
   if [ "$(id -u)" -ne 0 ]; then

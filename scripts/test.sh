@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 step() { printf '\n== %s\n' "$*" >&2; }
 
 step "tools";  bash scripts/ensure-tools.sh
+step "proto";  bash scripts/proto.sh --check
 step "build";  npx tsc -b
 step "lint";   npx eslint . && npx depcruise --config .dependency-cruiser.cjs src clients
 step "guests"; make -s -C guests -j2
