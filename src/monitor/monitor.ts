@@ -113,8 +113,13 @@ export class Monitor {
     for (const e of this.ring.take((x) => (x.flags & EventFlag.VCPU_PAUSED) !== 0)) this.controller(e);
   }
 
-  private refuse(code: MonitorErrorCode, message: string): never {
+  /** Count a refusal, including one a transport made before the reply reached the monitor (it could not decode it). */
+  countRefused(code: MonitorErrorCode): void {
     this.counters.refused.set(code, (this.counters.refused.get(code) ?? 0) + 1);
+  }
+
+  private refuse(code: MonitorErrorCode, message: string): never {
+    this.countRefused(code);
     throw new MonitorError(code, message);
   }
 

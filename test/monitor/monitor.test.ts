@@ -5,31 +5,11 @@
  * replies that change nothing, and redelivery to the next controller.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Domain } from '../../src/hypervisor/vm/domain.js';
 import { MonitorError, MonitorErrorCode } from '../../src/monitor/errors.js';
 import { Reason, type MonitorEvent } from '../../src/monitor/event.js';
 import { Monitor } from '../../src/monitor/monitor.js';
-
-const OS = join(process.cwd(), 'guests/build/os');
-const SELFTEST = join(process.cwd(), 'guests/build/selftest/selftest-pvh.elf');
-
-function boot(image: string, vcpus = 2): { domain: Domain; serial: () => string } {
-  const bytes: number[] = [];
-  const domain = new Domain({ name: 'demo', vcpus, serialOut: (b) => bytes.push(b) });
-  domain.load(readFileSync(image));
-  return { domain, serial: () => Buffer.from(bytes).toString('latin1') };
-}
-
-function checkOs(serial: string, smp: number): void {
-  const log = join(mkdtempSync(join(tmpdir(), 'tsvmi-mon-')), 'serial.log');
-  writeFileSync(log, serial, 'latin1');
-  const r = spawnSync('bash', ['guests/os/tools/check-serial.sh', '--smp', String(smp), '--bench', join(OS, 'bench.expected'), log], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
-}
+import { boot, checkOs, OS, SELFTEST } from '../support/demo-os.js';
 
 const refusal = (f: () => void, code: MonitorErrorCode): void => assert.throws(f, (e: unknown) => e instanceof MonitorError && e.code === code);
 

@@ -6,22 +6,12 @@
  * shutdown through isa-debug-exit.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bootTsvmi } from '../../support/boot.js';
+import { checkOs as checkTranscript, OS } from '../../support/demo-os.js';
 import { runQemu } from '../../support/qemu.js';
 
-const OS = join(process.cwd(), 'guests/build/os');
 const KERNEL = join(OS, 'kernel.elf');
-
-function checkTranscript(serial: string, smp: number): void {
-  const log = join(mkdtempSync(join(tmpdir(), 'tsvmi-os-')), 'serial.log');
-  writeFileSync(log, serial, 'latin1');
-  const r = spawnSync('bash', ['guests/os/tools/check-serial.sh', '--smp', String(smp), '--bench', join(OS, 'bench.expected'), log], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `check-serial.sh rejected the transcript:\n${r.stdout}${r.stderr}\n--- serial ---\n${serial}`);
-}
 
 describe('demo OS', () => {
   for (const vcpus of [1, 2, 4]) {

@@ -1,0 +1,85 @@
+/**
+ * The monitor on NATS: every event of the domain is published as a
+ * tsvmi.v1.MonitorEvent on `tsvmi.v1.<domain>.events.<reason>`, and replies
+ * arrive as tsvmi.v1.MonitorReply on `tsvmi.v1.<domain>.reply`. A reply sent
+ * with `request()` is answered with a StatusReply (empty, or the typed error
+ * that refused it); a refused reply changes nothing either way and is counted
+ * in monitor.counters.refused. Subjects and permissions: deploy/nats/README.md.
+ *
+ * The bridge holds the monitor's controller session for the NATS side, so
+ * sync events are published the moment they are raised and any NATS client
+ * allowed to publish on the reply subject answers them.
+ */
+import type { NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
+import { StatusReply } from '../generated/tsvmi/v1/control.js';
+import { ErrorCode } from '../generated/tsvmi/v1/error.js';
+import { MonitorError } from './errors.js';
+import type { MonitorEvent } from './event.js';
+import type { Monitor, Reply, Session } from './monitor.js';
+import { decodeReply, encodeEvent, WIRE_ERROR } from './wire.js';
+
+export const subjects = (domain: string) => ({
+  events: (reason: string) => `tsvmi.v1.${domain}.events.${reason}`,
+  allEvents: `tsvmi.v1.${domain}.events.>`,
+  reply: `tsvmi.v1.${domain}.reply`,
+});
+
+/** NATS tokens may not contain these; a domain name is one token. */
+const BAD_TOKEN = /[\s.*>]/;
+
+export class NatsMonitorBridge {
+  private readonly session: Session;
+  private readonly sub: Subscription;
+  private readonly done: Promise<void>;
+
+  constructor(private readonly monitor: Monitor, nc: NatsConnection) {
+    const domain = monitor.domain.name;
+    if (!domain || BAD_TOKEN.test(domain)) throw new Error(`domain name "${domain}" is not a single NATS subject token`);
+    const s = subjects(domain);
+    this.sub = nc.subscribe(s.reply);
+    this.session = monitor.attach('controller', (e: MonitorEvent) => nc.publish(s.events(e.reason), encodeEvent(e)));
+    this.done = this.serve(domain);
+  }
+
+  private async serve(domain: string): Promise<void> {
+    for await (const m of this.sub) this.onReply(m, domain);
+  }
+
+  private onReply(m: Msg, domain: string): void {
+    let status: StatusReply;
+    try {
+      status = this.apply(m.data, domain);
+    } catch (e) {
+      // A bug, not a bad reply: say so to the sender and keep serving.
+      status = { error: { code: ErrorCode.ERROR_CODE_INTERNAL, message: String(e) } };
+    }
+    if (m.reply) m.respond(StatusReply.encode(status).finish());
+  }
+
+  private apply(data: Uint8Array, domain: string): StatusReply {
+    let reply: Reply;
+    try {
+      reply = decodeReply(data, domain);
+    } catch (e) {
+      if (!(e instanceof MonitorError)) throw e;
+      this.monitor.countRefused(e.code);
+      return refusal(e);
+    }
+    try {
+      this.session.reply(reply); // the monitor counts its own refusals
+      return { error: undefined };
+    } catch (e) {
+      if (!(e instanceof MonitorError)) throw e;
+      return refusal(e);
+    }
+  }
+
+  /** Stop serving; the controller session is released (paused vCPUs stay paused, their events are kept for the next one). */
+  async close(): Promise<void> {
+    this.sub.unsubscribe();
+    await this.done;
+    this.session.detach();
+  }
+}
+
+const refusal = (e: MonitorError): StatusReply => ({ error: { code: WIRE_ERROR[e.code], message: e.message } });

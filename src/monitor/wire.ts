@@ -1,0 +1,105 @@
+/**
+ * The monitor's types on the wire (proto/tsvmi/v1): events out, replies in.
+ * Decoding a reply validates it completely before anything is applied, so a
+ * malformed reply is refused with a typed error and changes nothing.
+ */
+import { ErrorCode } from '../generated/tsvmi/v1/error.js';
+import * as pb from '../generated/tsvmi/v1/event.js';
+import type { RegisterUpdate, Registers as PbRegisters } from '../generated/tsvmi/v1/registers.js';
+import { Action, MonitorReply } from '../generated/tsvmi/v1/reply.js';
+import { MonitorError, MonitorErrorCode } from './errors.js';
+import { Reason, type MonitorEvent, type Registers } from './event.js';
+import type { Reply } from './monitor.js';
+
+const PAGE_SHIFT = 12n;
+const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(Math.trunc(v)));
+const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
+
+function registers(r: Registers): PbRegisters {
+  const gpr = Object.fromEntries(GPR_NAMES.map((n, i) => [n, r.gpr[i]!])) as Record<(typeof GPR_NAMES)[number], bigint>;
+  const [es, cs, ss, ds, fs, gs] = r.segments;
+  return {
+    ...gpr, rip: r.rip, rflags: r.rflags, cr0: r.cr0, cr2: r.cr2, cr3: r.cr3, cr4: r.cr4, dr6: r.dr6, dr7: r.dr7,
+    efer: r.efer, es, cs, ss, ds, fs, gs, fsBase: r.fsBase, gsBase: r.gsBase, kernelGsBase: r.kernelGsBase,
+    gdtr: undefined, idtr: undefined,
+  };
+}
+
+/** The reason oneof. Addresses are linear (flat code segments, as Xen's gla for a 64-bit guest). */
+function reasonOf(e: MonitorEvent): pb.MonitorEvent['reason'] {
+  const x = e.exit;
+  const gfn = e.regs.rip >> PAGE_SHIFT;
+  switch (e.reason) {
+    case Reason.SOFTWARE_BREAKPOINT:
+      return { $case: 'softwareBreakpoint', value: { gfn, gla: e.regs.rip, instructionLength: x.instructionLength, type: x.exception?.type ?? 6 } };
+    case Reason.SINGLESTEP:
+      return { $case: 'singleStep', value: { gfn } };
+    case Reason.DEBUG_EXCEPTION:
+      return { $case: 'debugException', value: { gfn, pendingDbg: u64(x.pendingDbg ?? 0), instructionLength: x.instructionLength, type: x.exception?.type ?? 3 } };
+    case Reason.GUEST_REQUEST:
+      return { $case: 'guestRequest', value: {} };
+    case Reason.CPUID:
+      return { $case: 'cpuid', value: { leaf: x.cpuid!.leaf >>> 0, subleaf: x.cpuid!.subleaf >>> 0, instructionLength: x.instructionLength } };
+    case Reason.WRITE_CTRLREG:
+      return { $case: 'writeCtrlreg', value: { index: x.cr!.index, oldValue: crOf(e.regs, x.cr!.index), newValue: u64(x.cr!.value) } };
+    case Reason.MOV_TO_MSR: {
+      const [lo, hi] = x.msr!.value;
+      return { $case: 'movToMsr', value: { index: x.msr!.index >>> 0, oldValue: 0n, newValue: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) } };
+    }
+    case Reason.IO_INSTRUCTION:
+      return { $case: 'ioInstruction', value: { ...x.io! } };
+    case Reason.DESCRIPTOR_ACCESS: {
+      const name = `DESCRIPTOR_INSTRUCTION_${x.descriptor!.instruction.toUpperCase()}` as keyof typeof pb.DescriptorInstruction;
+      return { $case: 'descriptorAccess', value: { instruction: pb.DescriptorInstruction[name] ?? 0, instructionLength: x.instructionLength } };
+    }
+  }
+}
+
+const crOf = (r: Registers, index: number): bigint => (index === 0 ? r.cr0 : index === 2 ? r.cr2 : index === 3 ? r.cr3 : index === 4 ? r.cr4 : 0n);
+
+export function encodeEvent(e: MonitorEvent): Uint8Array {
+  return pb.MonitorEvent.encode({
+    domain: e.domain, vcpu: e.vcpu, seq: e.seq, flags: e.flags, guestTime: e.guestTime, hostTime: e.hostTime,
+    regs: registers(e.regs), reason: reasonOf(e),
+  }).finish();
+}
+
+const invalid = (message: string): never => { throw new MonitorError(MonitorErrorCode.INVALID_REPLY, message); };
+
+/** Decode and check a MonitorReply for `domain`; throws MonitorError(INVALID_REPLY) for anything it cannot honour. */
+export function decodeReply(bytes: Uint8Array, domain: string): Reply {
+  let m: MonitorReply;
+  try {
+    m = MonitorReply.decode(bytes);
+  } catch (cause) {
+    throw new MonitorError(MonitorErrorCode.INVALID_REPLY, `malformed MonitorReply: ${(cause as Error).message}`, { cause });
+  }
+  if (m.domain !== domain) invalid(`reply for domain "${m.domain}" sent to domain "${domain}"`);
+  if (m.emulate || m.stepPermissions.length > 0) throw new MonitorError(MonitorErrorCode.UNSUPPORTED, 'emulate and step permissions are not supported yet');
+  const action = m.action === Action.ACTION_DROP ? 'drop' : m.action === Action.ACTION_REINJECT ? 'reinject' : undefined;
+  const reply: Reply = { seq: m.seq, pause: m.pause, toggleSingleStep: m.toggleSingleStep };
+  if (action) reply.action = action; // a reply without one is refused by the monitor, with the event named
+  if (m.setRegisters) reply.setRegisters = registerUpdate(m.setRegisters);
+  return reply;
+}
+
+function registerUpdate(u: RegisterUpdate): NonNullable<Reply['setRegisters']> {
+  const gpr: Record<number, bigint> = {};
+  GPR_NAMES.forEach((n, i) => { if (u[n] !== undefined) gpr[i] = u[n]; });
+  const supported = new Set<string>([...GPR_NAMES, 'rip']);
+  const other = Object.entries(u).filter(([k, v]) => v !== undefined && !supported.has(k)).map(([k]) => k);
+  if (other.length) throw new MonitorError(MonitorErrorCode.UNSUPPORTED, `a reply can set only general registers and RIP, not ${other.join(', ')}`);
+  return u.rip === undefined ? { gpr } : { gpr, rip: u.rip };
+}
+
+/** MonitorError codes as the wire's ErrorCode. */
+export const WIRE_ERROR: Record<MonitorErrorCode, ErrorCode> = {
+  UNKNOWN_DOMAIN: ErrorCode.ERROR_CODE_UNKNOWN_DOMAIN,
+  UNKNOWN_VCPU: ErrorCode.ERROR_CODE_UNKNOWN_VCPU,
+  BUSY: ErrorCode.ERROR_CODE_BUSY,
+  UNKNOWN_EVENT: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+  ALREADY_ANSWERED: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+  INVALID_REPLY: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
+  NOT_CONTROLLER: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
+  UNSUPPORTED: ErrorCode.ERROR_CODE_UNSUPPORTED,
+};

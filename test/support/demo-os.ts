@@ -1,0 +1,25 @@
+/** The demo OS and self-test kernel booted in a Domain, and the demo OS's own check of its serial output. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Domain } from '../../src/hypervisor/vm/domain.js';
+
+export const OS = join(process.cwd(), 'guests/build/os');
+export const SELFTEST = join(process.cwd(), 'guests/build/selftest/selftest-pvh.elf');
+
+export function boot(image: string, vcpus = 2): { domain: Domain; serial: () => string } {
+  const bytes: number[] = [];
+  const domain = new Domain({ name: 'demo', vcpus, serialOut: (b) => bytes.push(b) });
+  domain.load(readFileSync(image));
+  return { domain, serial: () => Buffer.from(bytes).toString('latin1') };
+}
+
+/** guests/os/tools/check-serial.sh: the demo OS ran every task correctly on `smp` CPUs. */
+export function checkOs(serial: string, smp: number): void {
+  const log = join(mkdtempSync(join(tmpdir(), 'tsvmi-os-')), 'serial.log');
+  writeFileSync(log, serial, 'latin1');
+  const r = spawnSync('bash', ['guests/os/tools/check-serial.sh', '--smp', String(smp), '--bench', join(OS, 'bench.expected'), log], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `check-serial.sh rejected the transcript:\n${r.stdout}${r.stderr}\n--- serial ---\n${serial}`);
+}
