@@ -13,71 +13,34 @@
  * (the floor roughly halves when another core's worth of work competes).
  * Prints JSON on stdout; progress on stderr.
  */
-import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { connect } from '@nats-io/transport-node';
 import { startNatsServer } from '../test/support/nats-server.js';
 import { otherLoadMeter } from './host-load.js';
-import { latencySummary, microsBetween } from './stats.js';
+import { FLOOR_PAYLOAD, natsServerVersion, requestReplyFloor } from './request-reply-floor.js';
 
-const SUBJECT = 'tsvmi.v1.bench.control.echo';
 /** Enough for V8 to optimise the client's hot paths and for TCP to settle before timing. */
 const WARMUP = 1_000;
 const REQUESTS = 5_000;
-/** About the size of a small control request (a register read). */
-const PAYLOAD = new Uint8Array(16).fill(0x5a);
-const REQUEST_TIMEOUT_MS = 5_000;
 
-const progress = (msg: string): void => { process.stderr.write(`bench:nats-floor: ${msg}\n`); };
+const progress = (s: string): void => { process.stderr.write(`bench:nats-floor: ${s}\n`); };
 
 async function main(): Promise<void> {
   const server = await startNatsServer();
   try {
-    const responder = await connect({ servers: server.url, name: 'bench-responder' });
-    const requester = await connect({ servers: server.url, name: 'bench-requester' });
-    responder.subscribe(SUBJECT, { callback: (_err, m) => { m.respond(PAYLOAD); } });
-    await responder.flush(); // the subscription must be on the server before the first request
-
-    const once = async (): Promise<void> => {
-      const reply = await requester.request(SUBJECT, PAYLOAD, { timeout: REQUEST_TIMEOUT_MS });
-      if (reply.data.length !== PAYLOAD.length) throw new Error(`short reply: ${reply.data.length} bytes`);
-    };
-    progress(`warm-up: ${WARMUP} requests`);
-    for (let i = 0; i < WARMUP; i++) await once();
-
-    progress(`measuring: ${REQUESTS} sequential requests`);
     const otherLoad = otherLoadMeter([server.pid]);
-    const latencies = new Array<number>(REQUESTS);
-    const start = process.hrtime.bigint();
-    for (let i = 0; i < REQUESTS; i++) {
-      const t0 = process.hrtime.bigint();
-      await once();
-      latencies[i] = microsBetween(t0, process.hrtime.bigint());
-    }
-    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const otherLoadCores = otherLoad();
-
-    await requester.close();
-    await responder.close();
+    const floor = await requestReplyFloor(server.url, { warmup: WARMUP, requests: REQUESTS }, progress);
     console.log(JSON.stringify({
       benchmark: 'nats-floor',
-      server: serverVersion(),
+      server: natsServerVersion(),
       client: '@nats-io/transport-node',
-      host: { cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, node: process.version, otherLoadCores },
-      requests: REQUESTS,
+      host: { cpu: cpus()[0]?.model ?? 'unknown', cpus: cpus().length, node: process.version, otherLoadCores: otherLoad() },
       warmup: WARMUP,
-      payloadBytes: PAYLOAD.length,
-      seconds: Number(seconds.toFixed(3)),
-      requestsPerSecond: Math.round(REQUESTS / seconds),
-      latencyUs: latencySummary(latencies),
+      payloadBytes: FLOOR_PAYLOAD.length,
+      ...floor,
     }, null, 2));
   } finally {
     await server.stop();
   }
-}
-
-function serverVersion(): string {
-  return execFileSync('nats-server', ['--version'], { encoding: 'utf8' }).trim();
 }
 
 await main();

@@ -30,7 +30,13 @@ export class GuestFault extends Error {
      */
     readonly trap = false,
   ) {
+    // Guest exceptions are control flow, thrown by the million (every #PF, every INT3 a
+    // debugger intercepts): the host stack trace is never read and costs more than the
+    // rest of the delivery, so it is not captured.
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(`guest ${trap ? 'trap' : 'fault'} #${vector}`);
+    Error.stackTraceLimit = limit;
   }
 }
 
