@@ -4,53 +4,29 @@
  * vCPUs, with the raw nats.js request/reply floor measured in the same run on
  * the same server. Prints JSON on stdout; progress on stderr.
  *
- * The guest is every vCPU spinning on `int3; jmp` in flat 32-bit mode with an
- * IDT whose #BP handler is a bare IRET, so a `reinject` reply runs the guest's
- * handler and a `drop` reply resumes at the int3 (the breakpoint is not
- * delivered). One round trip is the time between two consecutive events of
+ * The guest (test/support/breakpoint-guest.ts) is every vCPU spinning on
+ * `int3; jmp`. One round trip is the time between two consecutive events of
  * one vCPU: the exit, the event, the reply, applying it, and running the guest
  * to its next breakpoint — what "per breakpoint hit" means for Xen.
  */
 import { cpus } from 'node:os';
 import { connect } from '@nats-io/transport-node';
-import { installBootGdt } from '../src/hypervisor/vm/boot-gdt.js';
-import { enterFlat32 } from '../src/hypervisor/cpu/reset.js';
-import { Domain } from '../src/hypervisor/vm/domain.js';
 import { MonitorEvent as PbEvent } from '../src/generated/tsvmi/v1/event.js';
 import { Action, MonitorReply } from '../src/generated/tsvmi/v1/reply.js';
 import { Reason } from '../src/monitor/event.js';
 import { Monitor } from '../src/monitor/monitor.js';
 import { NatsMonitorBridge, subjects } from '../src/monitor/nats.js';
+import { breakpointDomain } from '../test/support/breakpoint-guest.js';
 import { startNatsServer } from '../test/support/nats-server.js';
 import { otherLoadMeter } from './host-load.js';
 import { natsServerVersion, requestReplyFloor } from './request-reply-floor.js';
 import { latencySummary } from './stats.js';
 
-const CODE = 0x10000, HANDLER = 0x10100, IDT = 0x11000, GDT = 0x12000, STACKS = 0x20000;
 const EVENTS = { embedded: 50_000, nats: 5_000 };
 const WARMUP_FRACTION = 0.1;
 type Action_ = 'reinject' | 'drop';
 
 const progress = (s: string): void => { process.stderr.write(`bench:monitor: ${s}\n`); };
-
-function breakpointDomain(vcpus: number): Domain {
-  const d = new Domain({ name: 'bench', vcpus, memMiB: 4 });
-  const m = d.mem;
-  [0xcc, 0xeb, 0xfd].forEach((b, k) => m.write8(CODE + k, b)); // L: int3; jmp L
-  m.write8(HANDLER, 0xcf); // iretd
-  m.write32(IDT + 3 * 8, (0x08 << 16) | (HANDLER & 0xffff)); // #BP: 32-bit interrupt gate (SDM Vol. 3A §6.11)
-  m.write32(IDT + 3 * 8 + 4, (HANDLER & 0xffff0000) | 0x8e00);
-  d.vcpus.forEach((v, k) => {
-    const c = v.cpu;
-    enterFlat32(c);
-    installBootGdt(c, m, GDT);
-    c.idtBase = IDT; c.idtLimit = 0x7ff;
-    c.rip = CODE;
-    c.lo[4] = STACKS + (k + 1) * 0x1000; // ESP
-    v.state = d.bsp.state; // every vCPU starts running at the loop (no INIT/SIPI: this is not an OS)
-  });
-  return d;
-}
 
 /** Per-vCPU intervals between consecutive events, after a warm-up share of them. */
 class Recorder {

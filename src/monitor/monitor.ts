@@ -39,7 +39,18 @@ export interface Session {
 export interface MonitorOptions {
   /** Ring slots (default 64). */
   slots?: number;
+  /**
+   * When sync events have waited this long with no controller attached, answer them
+   * with `defaultAction` rather than keep their vCPUs paused until one attaches (the
+   * default). The clock starts at the first such event.
+   */
+  noControllerTimeoutMs?: number;
+  defaultAction?: 'drop' | 'reinject';
+  /** Told of every event answered by the timeout (it is also counted in counters.defaulted). */
+  onDefaultAction?: (e: MonitorEvent, action: 'drop' | 'reinject') => void;
 }
+
+const isSync = (e: MonitorEvent): boolean => (e.flags & EventFlag.VCPU_PAUSED) !== 0;
 
 export class Monitor {
   readonly ring: EventRing;
@@ -48,10 +59,19 @@ export class Monitor {
   private controller: EventSink | undefined;
   private readonly observers = new Set<EventSink>();
   /** Events by reason, refused replies by code. */
-  readonly counters = { events: new Map<Reason, number>(), refused: new Map<MonitorErrorCode, number>() };
+  readonly counters = {
+    events: new Map<Reason, number>(),
+    refused: new Map<MonitorErrorCode, number>(),
+    /** Breakpoint events dropped before delivery because their breakpoint was removed. */
+    discarded: 0,
+    /** Events answered by the no-controller timeout. */
+    defaulted: 0,
+  };
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(readonly domain: Domain, opts: MonitorOptions = {}) {
+  constructor(readonly domain: Domain, private readonly opts: MonitorOptions = {}) {
     this.ring = new EventRing(opts.slots ?? 64);
+    if (opts.noControllerTimeoutMs !== undefined && opts.defaultAction === undefined) throw new RangeError('noControllerTimeoutMs needs a defaultAction');
     for (const v of domain.vcpus) v.exitHandler = (exit) => this.onExit(v, exit);
   }
 
@@ -64,6 +84,8 @@ export class Monitor {
     if (role === 'controller') {
       if (this.controller) throw new MonitorError(MonitorErrorCode.BUSY, `domain ${this.domain.name} already has a controller`);
       this.controller = sink;
+      clearTimeout(this.timer);
+      this.timer = undefined;
       queueMicrotask(() => this.pump());
     } else {
       this.observers.add(sink);
@@ -82,6 +104,7 @@ export class Monitor {
         // Paused vCPUs stay paused; their events go to the next controller.
         this.controller = undefined;
         this.ring.requeueOutstanding();
+        this.armTimeout();
       },
     };
   }
@@ -104,13 +127,57 @@ export class Monitor {
     }
     this.ring.put(event); // when full, the event waits in the ring with its vCPU paused
     queueMicrotask(() => this.pump());
+    this.armTimeout();
     return 'pending';
   }
 
-  /** Hand queued events to the controller. */
+  /**
+   * Hand queued events to the controller, except breakpoint events whose breakpoint was
+   * removed while they were queued: those are discarded and their vCPUs retry the
+   * instruction now at that address, as bhyve's gdb stub does (seed 001) — a client that
+   * pauses, drains and then removes a breakpoint gets no stale events afterwards.
+   */
   private pump(): void {
-    if (!this.controller) return;
-    for (const e of this.ring.take((x) => (x.flags & EventFlag.VCPU_PAUSED) !== 0)) this.controller(e);
+    for (;;) {
+      const batch = this.controller ? this.ring.take(isSync) : [];
+      if (batch.length === 0) return;
+      for (const e of batch) {
+        if (!this.controller) break; // it detached in the middle: the rest was requeued for the next
+        if (this.breakpointGone(e)) this.retire(e, 'drop', () => this.counters.discarded++);
+        else this.controller(e);
+      }
+    }
+  }
+
+  private breakpointGone(e: MonitorEvent): boolean {
+    if (e.reason !== Reason.SOFTWARE_BREAKPOINT) return false;
+    const bytes = this.domain.vcpus[e.vcpu]!.cpu.mmu.peek(e.exit.rip, e.exit.instructionLength, Number(e.regs.cr3));
+    if (!bytes) return true;
+    return e.exit.instructionLength === 1 ? bytes[0] !== 0xcc : !(bytes[0] === 0xcd && bytes[1] === 0x03);
+  }
+
+  /** Answer an event on the hypervisor's own behalf (a dropped breakpoint is retried at the same RIP). */
+  private retire(e: MonitorEvent, action: 'drop' | 'reinject', count: () => void): void {
+    this.ring.discard(e.seq);
+    this.domain.vcpus[e.vcpu]!.resolveExit(action);
+    count();
+    this.domain.kick();
+  }
+
+  private armTimeout(): void {
+    const ms = this.opts.noControllerTimeoutMs;
+    if (ms === undefined || this.controller || this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.controller) return;
+      const action = this.opts.defaultAction!;
+      for (const e of this.ring.take(isSync)) {
+        this.retire(e, action, () => this.counters.defaulted++);
+        this.opts.onDefaultAction?.(e, action);
+      }
+      if (this.ring.queuedEvents().length > 0) this.armTimeout(); // events admitted from a full ring
+    }, ms);
+    this.timer.unref(); // a paused domain with nobody attached must not keep the process alive
   }
 
   /** Count a refusal, including one a transport made before the reply reached the monitor (it could not decode it). */
