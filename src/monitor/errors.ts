@@ -15,5 +15,7 @@ export const MonitorErrorCode = {
   INVALID_REPLY: 'INVALID_REPLY',
   NOT_CONTROLLER: 'NOT_CONTROLLER',
   UNSUPPORTED: 'UNSUPPORTED',
+  OUT_OF_RANGE: 'OUT_OF_RANGE',
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
 } as const;
 export type MonitorErrorCode = (typeof MonitorErrorCode)[keyof typeof MonitorErrorCode];

@@ -68,9 +68,15 @@ export class Monitor {
     defaulted: 0,
   };
   private timer: NodeJS.Timeout | undefined;
+  /** Pauses clients asked for, per vCPU (a reply's pause flag, pause requests); resume() undoes them. */
+  private readonly held: number[];
+  /** Events raised, per vCPU. */
+  readonly eventsByVcpu: number[];
 
   constructor(readonly domain: Domain, private readonly opts: MonitorOptions = {}) {
     this.ring = new EventRing(opts.slots ?? 64);
+    this.held = domain.vcpus.map(() => 0);
+    this.eventsByVcpu = domain.vcpus.map(() => 0);
     if (opts.noControllerTimeoutMs !== undefined && opts.defaultAction === undefined) throw new RangeError('noControllerTimeoutMs needs a defaultAction');
     for (const v of domain.vcpus) v.exitHandler = (exit) => this.onExit(v, exit);
   }
@@ -120,6 +126,7 @@ export class Monitor {
       guestTime: BigInt(exit.icount), hostTime: process.hrtime.bigint(), regs: snapshot(v.cpu), exit,
     };
     this.counters.events.set(reason, (this.counters.events.get(reason) ?? 0) + 1);
+    this.eventsByVcpu[v.id]!++;
     for (const o of this.observers) o(event);
     if (!cfg.sync) {
       this.controller?.(event);
@@ -180,6 +187,34 @@ export class Monitor {
     this.timer.unref(); // a paused domain with nobody attached must not keep the process alive
   }
 
+  /** Pause one vCPU, or the whole domain, until resume() (Xen's vcpu_pause / domain_pause for a client). */
+  pause(vcpu?: number): void {
+    if (vcpu === undefined) { this.domain.pause(); return; }
+    this.vcpu(vcpu).pauseCount++;
+    this.held[vcpu]!++;
+  }
+
+  /** Undo one pause() of that vCPU or of the domain; refused if there is none to undo. */
+  resume(vcpu?: number): void {
+    if (vcpu === undefined) {
+      if (this.domain.pauseCount === 0) throw new MonitorError(MonitorErrorCode.INVALID_ARGUMENT, `domain ${this.domain.name} is not paused`);
+      this.domain.unpause();
+    } else {
+      const v = this.vcpu(vcpu);
+      if (this.held[vcpu] === 0) throw new MonitorError(MonitorErrorCode.INVALID_ARGUMENT, `vCPU ${vcpu} is not paused by a client`);
+      this.held[vcpu]!--;
+      v.pauseCount--;
+    }
+    this.domain.kick();
+  }
+
+  /** The vCPU by index, or a typed refusal. */
+  vcpu(index: number): Vcpu {
+    const v = this.domain.vcpus[index];
+    if (!v) throw new MonitorError(MonitorErrorCode.UNKNOWN_VCPU, `domain ${this.domain.name} has no vCPU ${index} (it has ${this.domain.vcpus.length})`);
+    return v;
+  }
+
   /** Count a refusal, including one a transport made before the reply reached the monitor (it could not decode it). */
   countRefused(code: MonitorErrorCode): void {
     this.counters.refused.set(code, (this.counters.refused.get(code) ?? 0) + 1);
@@ -201,7 +236,7 @@ export class Monitor {
     if (r.setRegisters) writeRegisters(v, r.setRegisters);
     if (r.toggleSingleStep) v.setSingleStep(!v.singleStepping);
     v.resolveExit(r.action);
-    if (r.pause) v.pauseCount++;
+    if (r.pause) this.pause(e.vcpu);
     this.ring.answer(r.seq);
     this.pump();
     this.domain.kick();

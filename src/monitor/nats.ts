@@ -8,12 +8,15 @@
  *
  * The bridge holds the monitor's controller session for the NATS side, so
  * sync events are published the moment they are raised and any NATS client
- * allowed to publish on the reply subject answers them.
+ * allowed to publish on the reply subject answers them. It also serves the
+ * domain's control plane (nats-control.ts).
  */
 import type { NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
 import { StatusReply } from '../generated/tsvmi/v1/control.js';
 import { ErrorCode } from '../generated/tsvmi/v1/error.js';
+import { ControlPlane } from './control.js';
 import { MonitorError } from './errors.js';
+import { serveControl } from './nats-control.js';
 import type { MonitorEvent } from './event.js';
 import type { Monitor, Reply, Session } from './monitor.js';
 import { decodeReply, encodeEvent, WIRE_ERROR } from './wire.js';
@@ -30,6 +33,7 @@ const BAD_TOKEN = /[\s.*>]/;
 export class NatsMonitorBridge {
   private readonly session: Session;
   private readonly sub: Subscription;
+  private readonly control: Subscription[];
   private readonly done: Promise<void>;
 
   constructor(private readonly monitor: Monitor, nc: NatsConnection) {
@@ -37,6 +41,7 @@ export class NatsMonitorBridge {
     if (!domain || BAD_TOKEN.test(domain)) throw new Error(`domain name "${domain}" is not a single NATS subject token`);
     const s = subjects(domain);
     this.sub = nc.subscribe(s.reply);
+    this.control = serveControl(new ControlPlane(monitor), nc, domain);
     this.session = monitor.attach('controller', (e: MonitorEvent) => nc.publish(s.events(e.reason), encodeEvent(e)));
     this.done = this.serve(domain);
   }
@@ -76,6 +81,7 @@ export class NatsMonitorBridge {
 
   /** Stop serving; the controller session is released (paused vCPUs stay paused, their events are kept for the next one). */
   async close(): Promise<void> {
+    for (const c of this.control) c.unsubscribe();
     this.sub.unsubscribe();
     await this.done;
     this.session.detach();

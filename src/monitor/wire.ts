@@ -15,7 +15,7 @@ const PAGE_SHIFT = 12n;
 const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(Math.trunc(v)));
 const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
 
-function registers(r: Registers): PbRegisters {
+export function registers(r: Registers): PbRegisters {
   const gpr = Object.fromEntries(GPR_NAMES.map((n, i) => [n, r.gpr[i]!])) as Record<(typeof GPR_NAMES)[number], bigint>;
   const [es, cs, ss, ds, fs, gs] = r.segments;
   return {
@@ -102,4 +102,6 @@ export const WIRE_ERROR: Record<MonitorErrorCode, ErrorCode> = {
   INVALID_REPLY: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
   NOT_CONTROLLER: ErrorCode.ERROR_CODE_PERMISSION_DENIED,
   UNSUPPORTED: ErrorCode.ERROR_CODE_UNSUPPORTED,
+  OUT_OF_RANGE: ErrorCode.ERROR_CODE_OUT_OF_RANGE,
+  INVALID_ARGUMENT: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
 };

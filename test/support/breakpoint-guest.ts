@@ -13,8 +13,8 @@ import { Domain } from '../../src/hypervisor/vm/domain.js';
 export const CODE = 0x10000;
 const HANDLER = 0x10100, IDT = 0x11000, GDT = 0x12000, STACKS = 0x20000;
 
-export function breakpointDomain(vcpus: number, name = 'bench'): Domain {
-  const d = new Domain({ name, vcpus, memMiB: 4 });
+export function breakpointDomain(vcpus: number, name = 'bench', vendor: 'intel' | 'amd' = 'intel'): Domain {
+  const d = new Domain({ name, vcpus, memMiB: 4, vendor });
   const m = d.mem;
   [0xcc, 0xeb, 0xfd].forEach((b, k) => m.write8(CODE + k, b)); // L: int3; jmp L
   m.write8(HANDLER, 0xcf); // iretd

@@ -1,0 +1,177 @@
+/**
+ * The control plane of one domain, on the wire's types (proto/tsvmi/v1/control.proto)
+ * so that every transport serves exactly the same operations: guest memory
+ * (physical, and virtual through a CR3 or a vCPU), registers, pause and resume,
+ * the monitor configuration, capabilities and domain info. Every request is
+ * validated first; a bad one throws a MonitorError and changes nothing.
+ */
+import { GuestFault } from '../hypervisor/cpu/fault.js';
+import { readMsr } from '../hypervisor/cpu/msr.js';
+import { VcpuState as HvVcpuState } from '../hypervisor/vcpu/vcpu.js';
+import { Reason as PbReason, Vendor } from '../generated/tsvmi/v1/common.js';
+import {
+  DomainState, SingleStepMode, VcpuState,
+  type CapabilitiesReply, type DomainInfoReply, type GetRegistersReply, type GetRegistersRequest, type MonitorConfig as PbMonitorConfig,
+  type ReadPhysicalRequest, type ReadVirtualRequest, type WritePhysicalRequest, type WriteVirtualRequest,
+} from '../generated/tsvmi/v1/control.js';
+import type { MonitorConfig } from './config.js';
+import { MonitorError, MonitorErrorCode } from './errors.js';
+import { Reason, snapshot } from './event.js';
+import type { Monitor } from './monitor.js';
+import { registers } from './wire.js';
+
+/** The most one read or write moves (libvmi reads page by page; this allows a few hundred pages). */
+export const MAX_TRANSFER = 1 << 20;
+
+/** Reasons by their wire value; the monitor's names are the wire names in kebab case. */
+const REASONS: ReadonlyMap<PbReason, Reason> = new Map([
+  [PbReason.REASON_SOFTWARE_BREAKPOINT, Reason.SOFTWARE_BREAKPOINT],
+  [PbReason.REASON_SINGLESTEP, Reason.SINGLESTEP],
+  [PbReason.REASON_DEBUG_EXCEPTION, Reason.DEBUG_EXCEPTION],
+  [PbReason.REASON_GUEST_REQUEST, Reason.GUEST_REQUEST],
+  [PbReason.REASON_CPUID, Reason.CPUID],
+  [PbReason.REASON_WRITE_CTRLREG, Reason.WRITE_CTRLREG],
+  [PbReason.REASON_MOV_TO_MSR, Reason.MOV_TO_MSR],
+  [PbReason.REASON_IO_INSTRUCTION, Reason.IO_INSTRUCTION],
+  [PbReason.REASON_DESCRIPTOR_ACCESS, Reason.DESCRIPTOR_ACCESS],
+]);
+
+const fail = (code: MonitorErrorCode, message: string): never => { throw new MonitorError(code, message); };
+const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
+
+export class ControlPlane {
+  constructor(private readonly monitor: Monitor) {}
+
+  private get domain() { return this.monitor.domain; }
+
+  private checkDomain(name: string): void {
+    if (name !== this.domain.name) fail(MonitorErrorCode.UNKNOWN_DOMAIN, `no domain "${name}" here (this is "${this.domain.name}")`);
+  }
+
+  private checkLength(length: number): void {
+    if (length < 1 || length > MAX_TRANSFER) fail(MonitorErrorCode.OUT_OF_RANGE, `length ${length} is outside 1..${MAX_TRANSFER}`);
+  }
+
+  /** A guest-physical range in RAM, as a number (guest RAM is far below 2^53). */
+  private physical(gpa: bigint, length: number): number {
+    this.checkLength(length);
+    const mem = this.domain.mem;
+    if (gpa + BigInt(length) > BigInt(mem.size) || !mem.isRam(Number(gpa), length)) {
+      fail(MonitorErrorCode.OUT_OF_RANGE, `guest-physical ${hex(gpa)}+${length} is not guest RAM (RAM is ${hex(mem.size)} bytes)`);
+    }
+    return Number(gpa);
+  }
+
+  readPhysical(r: ReadPhysicalRequest): Uint8Array {
+    this.checkDomain(r.domain);
+    const pa = this.physical(r.gpa, r.length);
+    return this.domain.mem.bytes.slice(pa, pa + r.length);
+  }
+
+  writePhysical(r: WritePhysicalRequest): void {
+    this.checkDomain(r.domain);
+    this.domain.mem.writeBytes(this.physical(r.gpa, r.data.length), r.data); // drops compiled code on those pages
+  }
+
+  /** The MMU and CR3 to translate through: a vCPU's own, or vCPU 0's paging mode with the given root. */
+  private translation(t: ReadVirtualRequest['translation']): { mmu: Monitor['domain']['bsp']['cpu']['mmu']; cr3: number } {
+    if (!t) return fail(MonitorErrorCode.INVALID_ARGUMENT, 'say how to translate: a cr3 or a vcpu');
+    if (t.$case === 'vcpu') {
+      const mmu = this.monitor.vcpu(t.value).cpu.mmu;
+      return { mmu, cr3: mmu.cr3 };
+    }
+    if (t.value >= 1n << 52n) fail(MonitorErrorCode.INVALID_ARGUMENT, `cr3 ${hex(t.value)} is above the 52-bit physical address space`);
+    return { mmu: this.domain.bsp.cpu.mmu, cr3: Number(t.value) };
+  }
+
+  private virtual(gva: bigint): number {
+    const la = BigInt.asIntN(64, gva);
+    if (la < -(1n << 47n) || la >= 1n << 47n) fail(MonitorErrorCode.OUT_OF_RANGE, `guest-virtual ${hex(gva)} is not canonical`);
+    return Number(la);
+  }
+
+  readVirtual(r: ReadVirtualRequest): Uint8Array {
+    this.checkDomain(r.domain);
+    this.checkLength(r.length);
+    const { mmu, cr3 } = this.translation(r.translation);
+    return mmu.peek(this.virtual(r.gva), r.length, cr3) ?? fail(MonitorErrorCode.OUT_OF_RANGE, `guest-virtual ${hex(r.gva)}+${r.length} is not mapped to RAM`);
+  }
+
+  writeVirtual(r: WriteVirtualRequest): void {
+    this.checkDomain(r.domain);
+    this.checkLength(r.data.length);
+    const { mmu, cr3 } = this.translation(r.translation);
+    if (!mmu.poke(this.virtual(r.gva), r.data, cr3)) fail(MonitorErrorCode.OUT_OF_RANGE, `guest-virtual ${hex(r.gva)}+${r.data.length} is not mapped to RAM`);
+  }
+
+  getRegisters(r: GetRegistersRequest): Omit<GetRegistersReply, 'error'> {
+    this.checkDomain(r.domain);
+    const c = this.monitor.vcpu(r.vcpu).cpu;
+    const msrs = r.msrs.map((index) => {
+      try {
+        const [lo, hi] = readMsr(c, index);
+        return { index, value: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) };
+      } catch (e) {
+        if (e instanceof GuestFault) return fail(MonitorErrorCode.INVALID_ARGUMENT, `MSR ${hex(index)} does not exist on this vCPU`);
+        throw e;
+      }
+    });
+    return { registers: registers(snapshot(c)), msrs };
+  }
+
+  pause(r: { domain: string; vcpu?: number | undefined }): void {
+    this.checkDomain(r.domain);
+    this.monitor.pause(r.vcpu);
+  }
+
+  resume(r: { domain: string; vcpu?: number | undefined }): void {
+    this.checkDomain(r.domain);
+    this.monitor.resume(r.vcpu);
+  }
+
+  setMonitorConfig(r: { domain: string; config: PbMonitorConfig | undefined }): void {
+    this.checkDomain(r.domain);
+    const config: MonitorConfig = {};
+    for (const c of r.config?.reasons ?? []) {
+      const reason = REASONS.get(c.reason) ?? fail(MonitorErrorCode.UNSUPPORTED, `reason ${PbReason[c.reason] ?? c.reason} is not available yet`);
+      if (c.indexes.length > 0) fail(MonitorErrorCode.UNSUPPORTED, 'per-index selection (which CRs or MSRs) is not supported yet');
+      if (c.enabled) config[reason] = { sync: c.sync, ...(c.onChangeOnly ? { onChangeOnly: true } : {}) };
+    }
+    if (r.config?.includeEmulated) fail(MonitorErrorCode.UNSUPPORTED, 'events from emulation paths are not raised yet');
+    this.monitor.configure(config);
+  }
+
+  capabilities(r: { domain: string }): Omit<CapabilitiesReply, 'error'> {
+    this.checkDomain(r.domain);
+    const caps = this.domain.bsp.capabilities!;
+    return {
+      vendor: caps.vendor === 'amd' ? Vendor.VENDOR_AMD : Vendor.VENDOR_INTEL,
+      monitorTrap: caps.monitorTrap,
+      singleStep: caps.singleStep === 'mtf' ? SingleStepMode.SINGLE_STEP_MODE_MTF : SingleStepMode.SINGLE_STEP_MODE_RFLAGS_TF,
+      reasons: [...REASONS.keys()],
+    };
+  }
+
+  info(r: { domain: string }): Omit<DomainInfoReply, 'error'> {
+    this.checkDomain(r.domain);
+    const d = this.domain;
+    const crashed = d.vcpus.some((v) => v.state === HvVcpuState.CRASHED);
+    return {
+      vcpus: d.vcpus.length,
+      memoryBytes: BigInt(d.mem.size),
+      vendor: d.bsp.capabilities!.vendor === 'amd' ? Vendor.VENDOR_AMD : Vendor.VENDOR_INTEL,
+      state: crashed ? DomainState.DOMAIN_STATE_CRASHED
+        : d.exitStatus !== undefined ? DomainState.DOMAIN_STATE_SHUTDOWN
+          : d.pauseCount > 0 ? DomainState.DOMAIN_STATE_PAUSED : DomainState.DOMAIN_STATE_RUNNING,
+      vcpuStats: d.vcpus.map((v) => ({
+        vcpu: v.id,
+        state: v.paused ? VcpuState.VCPU_STATE_PAUSED
+          : v.state === HvVcpuState.HALTED ? VcpuState.VCPU_STATE_HALTED
+            : v.state === HvVcpuState.WAIT_SIPI ? VcpuState.VCPU_STATE_WAIT_FOR_SIPI : VcpuState.VCPU_STATE_RUNNING,
+        retiredInstructions: BigInt(v.cpu.icount),
+        exits: BigInt([...v.stats.exits.values()].reduce((a, b) => a + b, 0)),
+        events: BigInt(this.monitor.eventsByVcpu[v.id]!),
+      })),
+    };
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The control plane on NATS: one request/reply subject per operation,
+ * `tsvmi.v1.<domain>.control.<op>`, plus `tsvmi.v1.<domain>.info`, which
+ * observers may use too (deploy/nats/README.md). Every answer carries either
+ * the result or a typed Error; a request that cannot even be decoded gets an
+ * INVALID_ARGUMENT error, never silence.
+ */
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import {
+  CapabilitiesReply, CapabilitiesRequest, DomainInfoReply, DomainInfoRequest, GetRegistersReply, GetRegistersRequest,
+  PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest,
+  StatusReply, WritePhysicalRequest, WriteVirtualRequest,
+} from '../generated/tsvmi/v1/control.js';
+import { ErrorCode, type Error as PbError } from '../generated/tsvmi/v1/error.js';
+import type { ControlPlane } from './control.js';
+import { MonitorError, MonitorErrorCode } from './errors.js';
+import { WIRE_ERROR } from './wire.js';
+
+interface Codec<T> {
+  decode(bytes: Uint8Array): T;
+  encode(message: T): { finish(): Uint8Array };
+  fromPartial(object: object): T;
+}
+
+type Handler = (cp: ControlPlane, data: Uint8Array) => Uint8Array;
+
+/** An operation: decode the request, run it, encode the result or the error into the reply type. */
+function op<Q, A extends { error: PbError | undefined }>(req: Codec<Q>, rep: Codec<A>, run: (cp: ControlPlane, q: Q) => Omit<A, 'error'> | void): Handler {
+  return (cp, data) => {
+    let answer: A;
+    try {
+      let q: Q;
+      try {
+        q = req.decode(data);
+      } catch (cause) {
+        throw new MonitorError(MonitorErrorCode.INVALID_ARGUMENT, `malformed request: ${(cause as Error).message}`, { cause });
+      }
+      answer = { ...rep.fromPartial({}), ...(run(cp, q) ?? {}), error: undefined };
+    } catch (e) {
+      const error = e instanceof MonitorError
+        ? { code: WIRE_ERROR[e.code], message: e.message }
+        : { code: ErrorCode.ERROR_CODE_INTERNAL, message: String(e) }; // a bug: say so, keep serving
+      answer = { ...rep.fromPartial({}), error };
+    }
+    return rep.encode(answer).finish();
+  };
+}
+
+/** Control operations by subject suffix. */
+export const CONTROL_OPS: Readonly<Record<string, Handler>> = {
+  'control.read-physical': op(ReadPhysicalRequest, ReadMemoryReply, (cp, q) => ({ data: Buffer.from(cp.readPhysical(q)) })),
+  'control.write-physical': op(WritePhysicalRequest, StatusReply, (cp, q) => cp.writePhysical(q)),
+  'control.read-virtual': op(ReadVirtualRequest, ReadMemoryReply, (cp, q) => ({ data: Buffer.from(cp.readVirtual(q)) })),
+  'control.write-virtual': op(WriteVirtualRequest, StatusReply, (cp, q) => cp.writeVirtual(q)),
+  'control.get-registers': op(GetRegistersRequest, GetRegistersReply, (cp, q) => cp.getRegisters(q)),
+  'control.pause': op(PauseRequest, StatusReply, (cp, q) => cp.pause(q)),
+  'control.resume': op(ResumeRequest, StatusReply, (cp, q) => cp.resume(q)),
+  'control.set-monitor-config': op(SetMonitorConfigRequest, StatusReply, (cp, q) => cp.setMonitorConfig(q)),
+  'control.capabilities': op(CapabilitiesRequest, CapabilitiesReply, (cp, q) => cp.capabilities(q)),
+  'info': op(DomainInfoRequest, DomainInfoReply, (cp, q) => cp.info(q)),
+};
+
+export function serveControl(cp: ControlPlane, nc: NatsConnection, domain: string): Subscription[] {
+  return Object.entries(CONTROL_OPS).map(([suffix, handle]) =>
+    nc.subscribe(`tsvmi.v1.${domain}.${suffix}`, { callback: (_err, m) => { m.respond(handle(cp, m.data)); } }));
+}

@@ -1,0 +1,115 @@
+/**
+ * The control plane over a real nats-server: domain info and capabilities per
+ * personality, guest memory (physical and virtual), registers, pause and
+ * resume, the monitor configuration set remotely, and typed errors for bad
+ * requests (unknown domain or vCPU, out-of-range addresses, malformed bytes).
+ */
+import assert from 'node:assert/strict';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { Reason as PbReason, Vendor } from '../../src/generated/tsvmi/v1/common.js';
+import {
+  CapabilitiesReply, CapabilitiesRequest, DomainInfoReply, DomainInfoRequest, DomainState, GetRegistersReply, GetRegistersRequest,
+  PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest, SingleStepMode,
+  StatusReply, VcpuState, WritePhysicalRequest,
+} from '../../src/generated/tsvmi/v1/control.js';
+import { ErrorCode } from '../../src/generated/tsvmi/v1/error.js';
+import { MonitorEvent } from '../../src/generated/tsvmi/v1/event.js';
+import { Monitor } from '../../src/monitor/monitor.js';
+import { NatsMonitorBridge, subjects } from '../../src/monitor/nats.js';
+import { breakpointDomain, CODE } from '../support/breakpoint-guest.js';
+import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+
+interface Codec<T> { encode(m: T): { finish(): Uint8Array }; decode(b: Uint8Array): T; fromPartial(o: object): T }
+
+describe('control plane (NATS transport)', function () {
+  this.timeout(30_000);
+  let server: NatsServer;
+  let service: NatsConnection, client: NatsConnection;
+  before(async () => {
+    server = await startNatsServer();
+    [service, client] = [await connect({ servers: server.url }), await connect({ servers: server.url })];
+  });
+  after(async () => { await client?.close(); await service?.close(); await server?.stop(); });
+
+  async function call<Q, A>(subject: string, req: Codec<Q>, q: Partial<Q>, rep: Codec<A>): Promise<A> {
+    const m = await client.request(`tsvmi.v1.dom.${subject}`, req.encode(req.fromPartial({ domain: 'dom', ...q })).finish(), { timeout: 5_000 });
+    return rep.decode(m.data);
+  }
+
+  async function serve(vendor: 'intel' | 'amd' = 'intel') {
+    const domain = breakpointDomain(2, 'dom', vendor);
+    const monitor = new Monitor(domain);
+    const bridge = new NatsMonitorBridge(monitor, service);
+    await service.flush();
+    return { domain, monitor, bridge };
+  }
+
+  it('reports domain info and each personality\'s capabilities', async () => {
+    for (const vendor of ['intel', 'amd'] as const) {
+      const { bridge } = await serve(vendor);
+      const caps = await call('control.capabilities', CapabilitiesRequest, {}, CapabilitiesReply);
+      assert.equal(caps.error, undefined);
+      assert.equal(caps.vendor, vendor === 'amd' ? Vendor.VENDOR_AMD : Vendor.VENDOR_INTEL);
+      assert.equal(caps.monitorTrap, vendor === 'intel', 'MTF exists on vmx only');
+      assert.equal(caps.singleStep, vendor === 'intel' ? SingleStepMode.SINGLE_STEP_MODE_MTF : SingleStepMode.SINGLE_STEP_MODE_RFLAGS_TF);
+      assert.ok(caps.reasons.includes(PbReason.REASON_SOFTWARE_BREAKPOINT));
+      assert.ok(!caps.reasons.includes(PbReason.REASON_MEM_ACCESS), 'not offered until it exists');
+      const info = await call('info', DomainInfoRequest, {}, DomainInfoReply);
+      assert.equal(info.vcpus, 2);
+      assert.equal(info.memoryBytes, 4n << 20n);
+      assert.equal(info.state, DomainState.DOMAIN_STATE_RUNNING);
+      assert.deepEqual(info.vcpuStats.map((s) => s.state), [VcpuState.VCPU_STATE_RUNNING, VcpuState.VCPU_STATE_RUNNING]);
+      await bridge.close();
+    }
+  });
+
+  it('reads and writes guest memory and reads registers, with typed errors for bad requests', async () => {
+    const { domain, bridge } = await serve();
+    const code = await call('control.read-physical', ReadPhysicalRequest, { gpa: BigInt(CODE), length: 3 }, ReadMemoryReply);
+    assert.deepEqual([...code.data], [0xcc, 0xeb, 0xfd]);
+    const virt = await call('control.read-virtual', ReadVirtualRequest, { translation: { $case: 'vcpu', value: 1 }, gva: BigInt(CODE), length: 3 }, ReadMemoryReply);
+    assert.deepEqual([...virt.data], [0xcc, 0xeb, 0xfd], 'paging off: virtual is physical');
+    assert.deepEqual(await call('control.write-physical', WritePhysicalRequest, { gpa: BigInt(CODE), data: Buffer.of(0x90) }, StatusReply), { error: undefined });
+    assert.equal(domain.mem.read8(CODE), 0x90);
+    const regs = await call('control.get-registers', GetRegistersRequest, { vcpu: 1, msrs: [0xc0000080] }, GetRegistersReply);
+    assert.equal(regs.registers!.rip, BigInt(CODE));
+    assert.equal(regs.registers!.cs!.selector, 0x08);
+    assert.deepEqual(regs.msrs, [{ index: 0xc0000080, value: 0n }], 'EFER, through the MSR interface');
+
+    const err = async <A extends { error?: { code: ErrorCode } | undefined }>(p: Promise<A>) => (await p).error?.code;
+    assert.equal(await err(call('control.read-physical', ReadPhysicalRequest, { gpa: 4n << 20n, length: 1 }, ReadMemoryReply)), ErrorCode.ERROR_CODE_OUT_OF_RANGE);
+    assert.equal(await err(call('control.read-physical', ReadPhysicalRequest, { gpa: 0n, length: 0 }, ReadMemoryReply)), ErrorCode.ERROR_CODE_OUT_OF_RANGE);
+    assert.equal(await err(call('control.read-physical', ReadPhysicalRequest, { domain: 'nope', gpa: 0n, length: 1 }, ReadMemoryReply)), ErrorCode.ERROR_CODE_UNKNOWN_DOMAIN);
+    assert.equal(await err(call('control.get-registers', GetRegistersRequest, { vcpu: 7 }, GetRegistersReply)), ErrorCode.ERROR_CODE_UNKNOWN_VCPU);
+    assert.equal(await err(call('control.get-registers', GetRegistersRequest, { vcpu: 0, msrs: [0x12345] }, GetRegistersReply)), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    assert.equal(await err(call('control.read-virtual', ReadVirtualRequest, { gva: 0x8000_0000_0000n, length: 1, translation: { $case: 'vcpu', value: 0 } }, ReadMemoryReply)), ErrorCode.ERROR_CODE_OUT_OF_RANGE);
+    const garbage = StatusReply.decode((await client.request('tsvmi.v1.dom.control.write-physical', Uint8Array.of(0x1a, 0xff), { timeout: 5_000 })).data);
+    assert.equal(garbage.error?.code, ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    assert.equal(await err(call('control.resume', ResumeRequest, {}, StatusReply)), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'not paused');
+    await bridge.close();
+  });
+
+  it('configures the monitor remotely, pauses and resumes the domain', async () => {
+    const { domain, monitor, bridge } = await serve();
+    const events = client.subscribe(subjects('dom').allEvents, { max: 2 });
+    await client.flush();
+    const status = await call('control.set-monitor-config', SetMonitorConfigRequest, {
+      config: { reasons: [{ reason: PbReason.REASON_SOFTWARE_BREAKPOINT, enabled: true, sync: false, onChangeOnly: false, indexes: [] }], includeEmulated: false },
+    }, StatusReply);
+    assert.deepEqual(status, { error: undefined });
+    assert.deepEqual(await call('control.pause', PauseRequest, {}, StatusReply), { error: undefined });
+    assert.equal((await call('info', DomainInfoRequest, {}, DomainInfoReply)).state, DomainState.DOMAIN_STATE_PAUSED);
+    const running = domain.runForever(20_000);
+    assert.deepEqual(await call('control.resume', ResumeRequest, {}, StatusReply), { error: undefined });
+    const got: MonitorEvent[] = [];
+    for await (const m of events) got.push(MonitorEvent.decode(m.data));
+    assert.equal(got[0]!.reason?.$case, 'softwareBreakpoint');
+    assert.equal((await running).kind, 'limit');
+    assert.ok(monitor.eventsByVcpu.reduce((a, b) => a + b) >= 2);
+    const unsupported = await call('control.set-monitor-config', SetMonitorConfigRequest, {
+      config: { reasons: [{ reason: PbReason.REASON_MEM_ACCESS, enabled: true, sync: true, onChangeOnly: false, indexes: [] }], includeEmulated: false },
+    }, StatusReply);
+    assert.equal(unsupported.error?.code, ErrorCode.ERROR_CODE_UNSUPPORTED);
+    await bridge.close();
+  });
+});
