@@ -1,9 +1,13 @@
 /** `tsvmi run`: boot a kernel and mirror its serial console. */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LoaderError } from '../../src/hypervisor/vm/errors.js';
 import { formatTrace } from '../../src/hypervisor/vcpu/trace-log.js';
 import { Domain, MAX_MEM_MIB, vectorName, type RunOutcome } from '../../src/hypervisor/vm/domain.js';
+import { Monitor } from '../../src/monitor/monitor.js';
+import { NatsMonitorBridge } from '../../src/monitor/nats.js';
+import { connect } from '@nats-io/transport-node';
 
 export const RUN_USAGE = `usage: tsvmi run KERNEL.elf [options]
 
@@ -27,6 +31,17 @@ options:
   --trace-guest-exceptions
                          intercept, log and reflect every guest exception
   --json                 print the outcome as JSON on stderr at the end
+
+introspection (without --nats the domain runs unmonitored, with no server):
+  --nats URL             serve the domain's monitor events and control plane on
+                         this nats-server (subjects tsvmi.v1.NAME.…, see
+                         deploy/nats/README.md); credentials go in the URL
+                         (nats://user:password@host:port)
+  --name NAME            domain name, one NATS subject token (default: the
+                         kernel file's name without its extension)
+  --paused               start paused, like 'xl create -p': a client configures
+                         the monitor, then sends control.resume
+  --ring-slots N         monitor ring slots (default 64)
   -h, --help             show this help
 
 exit status:
@@ -55,7 +70,8 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
       options: {
         vcpus: { type: 'string' }, mem: { type: 'string' }, vendor: { type: 'string' }, 'max-instructions': { type: 'string' },
         nmi: { type: 'string', multiple: true }, stats: { type: 'boolean' }, trace: { type: 'string' }, 'trace-guest-exceptions': { type: 'boolean' },
-        json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' }, nats: { type: 'string' }, name: { type: 'string' }, paused: { type: 'boolean' }, 'ring-slots': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
       },
     });
   } catch (e) {
@@ -73,6 +89,12 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   if (!Number.isInteger(mem) || mem < 2 || mem > MAX_MEM_MIB) { console.error(`tsvmi run: --mem must be a whole number of MiB from 2 to ${MAX_MEM_MIB}`); return 2; }
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 64) { console.error(`tsvmi run: --vcpus must be a whole number from 1 to 64`); return 2; }
   if (!(max > 0)) { console.error(`tsvmi run: --max-instructions must be a positive number`); return 2; }
+
+  const slots = values['ring-slots'] === undefined ? 64 : Number(values['ring-slots']);
+  if (!Number.isInteger(slots) || slots < 1) { console.error('tsvmi run: --ring-slots must be a positive whole number'); return 2; }
+  const name = values.name ?? basename(positionals[0]!).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_-]/g, '_');
+  if (!/^[A-Za-z0-9_-]+$/.test(name)) { console.error(`tsvmi run: --name must be letters, digits, '_' or '-' (one NATS subject token), not '${name}'`); return 2; }
+  if (values.paused && values.nats === undefined) { console.error('tsvmi run: --paused needs --nats (nothing else could resume the domain)'); return 2; }
 
   const nmis: { at: number; target: number | 'all' }[] = [];
   for (const spec of values.nmi ?? []) {
@@ -95,7 +117,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   const out: number[] = [];
   const console_ = mode.traceToStdout ? process.stderr : process.stdout;
   const flush = (): void => { if (out.length) { console_.write(Uint8Array.from(out)); out.length = 0; } };
-  const vm = new Domain({ vcpus, memMiB: mem, vendor, serialOut: (b: number) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); } });
+  const vm = new Domain({ name, vcpus, memMiB: mem, vendor, serialOut: (b: number) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); } });
   try {
     vm.load(image);
   } catch (e) {
@@ -108,8 +130,20 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   // A terminal or pipe is a socket we can unref; a file or /dev/null ends by itself.
   (process.stdin as { unref?: () => void }).unref?.();
   if (values['trace-guest-exceptions']) for (const v of vm.vcpus) { v.traceGuestExceptions = true; v.syncIntercepts(); }
+  let served: Served | undefined;
+  if (values.nats !== undefined) {
+    try {
+      served = await serveOnNats(vm, values.nats, slots);
+    } catch (e) {
+      console.error(`tsvmi run: cannot serve on NATS at ${values.nats}: ${(e as Error).message}`);
+      return 1;
+    }
+    if (values.paused) served.monitor.pause();
+    console.error(`tsvmi: domain ${name} served on ${values.nats}${values.paused ? ', paused until control.resume' : ''}`);
+  }
   const started = process.hrtime.bigint();
-  const outcome = await runWithNmis(vm, max, nmis);
+  const outcome = await runWithNmis(vm, max, nmis, served !== undefined);
+  await served?.close();
   process.stdin.off('data', onInput);
   flush();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -134,13 +168,27 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   }
 }
 
-/** Run to the end, stopping at each requested NMI time to raise it (guest time: total retired instructions). */
-async function runWithNmis(vm: Domain, max: number, nmis: { at: number; target: number | 'all' }[]): Promise<RunOutcome> {
+/**
+ * Run to the end, stopping at each requested NMI time to raise it (guest time: total
+ * retired instructions). A served domain waits through pauses for its clients.
+ */
+async function runWithNmis(vm: Domain, max: number, nmis: { at: number; target: number | 'all' }[], served: boolean): Promise<RunOutcome> {
+  const run = (limit: number): Promise<RunOutcome> => (served ? vm.runForever(limit) : vm.run(limit));
   for (const n of nmis) {
     if (n.at >= max) break;
-    const o = await vm.run(n.at);
+    const o = await run(n.at);
     if (o.kind !== 'limit') return o;
     vm.injectNmi(n.target);
   }
-  return vm.run(max);
+  return run(max);
+}
+
+interface Served { monitor: Monitor; close(): Promise<void> }
+
+async function serveOnNats(vm: Domain, url: string, slots: number): Promise<Served> {
+  const nc = await connect({ servers: url, name: `tsvmi ${vm.name}` });
+  const monitor = new Monitor(vm, { slots });
+  const bridge = new NatsMonitorBridge(monitor, nc);
+  await nc.flush(); // the subscriptions are on the server before anyone is told the domain is there
+  return { monitor, close: async () => { await bridge.close(); await nc.drain(); } };
 }
