@@ -5,19 +5,22 @@
  * the monitor configuration, capabilities and domain info. Every request is
  * validated first; a bad one throws a MonitorError and changes nothing.
  */
-import { GuestFault } from '../hypervisor/cpu/fault.js';
-import { readMsr } from '../hypervisor/cpu/msr.js';
+import { GuestFault, hasErrorCode } from '../hypervisor/cpu/fault.js';
+import type { Cpu } from '../hypervisor/cpu/cpu.js';
+import { readMsr, writeMsr } from '../hypervisor/cpu/msr.js';
+import type { EventKind } from '../hypervisor/vcpu/exit.js';
 import { VcpuState as HvVcpuState } from '../hypervisor/vcpu/vcpu.js';
-import { Reason as PbReason, Vendor } from '../generated/tsvmi/v1/common.js';
+import { EventType, Reason as PbReason, Vendor } from '../generated/tsvmi/v1/common.js';
 import {
   DomainState, SingleStepMode, VcpuState,
   type CapabilitiesReply, type DomainInfoReply, type GetRegistersReply, type GetRegistersRequest, type MonitorConfig as PbMonitorConfig,
-  type ReadPhysicalRequest, type ReadVirtualRequest, type WritePhysicalRequest, type WriteVirtualRequest,
+  type InjectRequest, type ReadPhysicalRequest, type ReadVirtualRequest, type SetRegistersRequest, type WritePhysicalRequest, type WriteVirtualRequest,
 } from '../generated/tsvmi/v1/control.js';
 import type { MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { Reason, snapshot } from './event.js';
 import type { Monitor } from './monitor.js';
+import { checkRegisters, fromUpdate, writeRegisters } from './register-write.js';
 import { registers } from './wire.js';
 
 /** The most one read or write moves (libvmi reads page by page; this allows a few hundred pages). */
@@ -38,6 +41,17 @@ const REASONS: ReadonlyMap<PbReason, Reason> = new Map([
 
 const fail = (code: MonitorErrorCode, message: string): never => { throw new MonitorError(code, message); };
 const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
+
+/** RDMSR would not #GP: the MSR is modelled (writes may still refuse values, as WRMSR would). */
+function msrExists(c: Cpu, index: number): boolean {
+  try {
+    readMsr(c, index);
+    return true;
+  } catch (e) {
+    if (e instanceof GuestFault) return false;
+    throw e;
+  }
+}
 
 export class ControlPlane {
   constructor(private readonly monitor: Monitor) {}
@@ -108,15 +122,54 @@ export class ControlPlane {
     this.checkDomain(r.domain);
     const c = this.monitor.vcpu(r.vcpu).cpu;
     const msrs = r.msrs.map((index) => {
-      try {
-        const [lo, hi] = readMsr(c, index);
-        return { index, value: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) };
-      } catch (e) {
-        if (e instanceof GuestFault) return fail(MonitorErrorCode.INVALID_ARGUMENT, `MSR ${hex(index)} does not exist on this vCPU`);
-        throw e;
-      }
+      if (!msrExists(c, index)) fail(MonitorErrorCode.INVALID_ARGUMENT, `MSR ${hex(index)} does not exist on this vCPU`);
+      const [lo, hi] = readMsr(c, index);
+      return { index, value: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) };
     });
     return { registers: registers(snapshot(c)), msrs };
+  }
+
+  setRegisters(r: SetRegistersRequest): void {
+    this.checkDomain(r.domain);
+    const v = this.monitor.vcpu(r.vcpu);
+    const regs = r.registers ? fromUpdate(r.registers) : {};
+    for (const m of r.msrs) if (!msrExists(v.cpu, m.index)) fail(MonitorErrorCode.INVALID_ARGUMENT, `MSR ${hex(m.index)} does not exist on this vCPU`);
+    checkRegisters(regs);
+    // MSRs first: WRMSR may refuse a value (#GP), and then no register has changed. MSRs
+    // before the refused one stay written, as with a sequence of WRMSRs.
+    for (const m of r.msrs) {
+      try {
+        writeMsr(v.cpu, m.index, Number(m.value & 0xffffffffn) | 0, Number(BigInt.asUintN(64, m.value) >> 32n) | 0);
+      } catch (e) {
+        if (e instanceof GuestFault) fail(MonitorErrorCode.INVALID_ARGUMENT, `WRMSR ${hex(m.index)} refuses ${hex(m.value)}`);
+        throw e;
+      }
+    }
+    writeRegisters(v, regs);
+  }
+
+  /** Queue an event for the vCPU's next entry (Xen's xc_hvm_inject_trap); one at a time. */
+  inject(r: InjectRequest): void {
+    this.checkDomain(r.domain);
+    const v = this.monitor.vcpu(r.vcpu);
+    if (r.vector > 255) fail(MonitorErrorCode.INVALID_ARGUMENT, `vector ${r.vector} is above 255`);
+    const exception = r.type === EventType.EVENT_TYPE_HW_EXCEPTION || r.type === EventType.EVENT_TYPE_SW_EXCEPTION || r.type === EventType.EVENT_TYPE_PRIV_SW_EXCEPTION;
+    if (exception && r.vector >= 32) fail(MonitorErrorCode.INVALID_ARGUMENT, `vector ${r.vector} is not an exception (0-31) for type ${EventType[r.type]}`);
+    if (r.type === EventType.EVENT_TYPE_NMI && r.vector !== 2) fail(MonitorErrorCode.INVALID_ARGUMENT, 'an NMI has vector 2');
+    if (!(r.type in EventType) || r.type === EventType.UNRECOGNIZED) fail(MonitorErrorCode.INVALID_ARGUMENT, `unknown event type ${r.type}`);
+    const software = r.type === EventType.EVENT_TYPE_SW_INTERRUPT || r.type === EventType.EVENT_TYPE_SW_EXCEPTION || r.type === EventType.EVENT_TYPE_PRIV_SW_EXCEPTION;
+    if (software && (r.instructionLength < 1 || r.instructionLength > 15)) fail(MonitorErrorCode.INVALID_ARGUMENT, 'a software event needs the instruction length (1-15)');
+    if ((r.errorCode !== undefined) !== (r.type === EventType.EVENT_TYPE_HW_EXCEPTION && hasErrorCode(r.vector))) {
+      fail(MonitorErrorCode.INVALID_ARGUMENT, `vector ${r.vector} ${hasErrorCode(r.vector) ? 'needs' : 'takes no'} error code`);
+    }
+    if (v.cpu.injection) fail(MonitorErrorCode.INVALID_ARGUMENT, `vCPU ${r.vcpu} already has an event waiting to be injected`);
+    if (r.cr2 !== undefined) v.cpu.cr2 = Number(BigInt.asUintN(64, r.cr2)); // Xen sets CR2 with the #PF too
+    v.inject({
+      vector: r.vector, type: r.type as EventKind,
+      ...(r.errorCode !== undefined ? { errorCode: r.errorCode } : {}),
+      ...(software ? { instructionLength: r.instructionLength } : {}),
+    });
+    this.domain.kick();
   }
 
   pause(r: { domain: string; vcpu?: number | undefined }): void {

@@ -13,6 +13,7 @@ import type { Domain } from '../hypervisor/vm/domain.js';
 import { applyConfig, type MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { EventFlag, Reason, reasonOfExit, snapshot, type MonitorEvent } from './event.js';
+import { writeRegisters, type RegisterWrite } from './register-write.js';
 import { EventRing } from './ring.js';
 
 /** A controller's answer to a sync event (Xen's vm_event_response_t). */
@@ -24,7 +25,7 @@ export interface Reply {
   pause?: boolean;
   toggleSingleStep?: boolean;
   /** Registers to write before the vCPU resumes (e.g. to skip a CPUID with results). */
-  setRegisters?: { gpr?: Record<number, bigint>; rip?: bigint };
+  setRegisters?: RegisterWrite;
 }
 
 export type Role = 'controller' | 'observer';
@@ -233,7 +234,14 @@ export class Monitor {
     }
     if (r.action !== 'drop' && r.action !== 'reinject') this.refuse(MonitorErrorCode.INVALID_REPLY, `the reply to event ${r.seq} says neither drop nor reinject`);
     const v = this.domain.vcpus[e.vcpu]!;
-    if (r.setRegisters) writeRegisters(v, r.setRegisters);
+    if (r.setRegisters) {
+      try {
+        writeRegisters(v, r.setRegisters); // validates everything before writing anything
+      } catch (err) {
+        if (err instanceof MonitorError) this.countRefused(err.code);
+        throw err;
+      }
+    }
     if (r.toggleSingleStep) v.setSingleStep(!v.singleStepping);
     v.resolveExit(r.action);
     if (r.pause) this.pause(e.vcpu);
@@ -246,14 +254,4 @@ export class Monitor {
 function readCr(v: Vcpu, index: number): number {
   const c = v.cpu;
   return index === 0 ? c.cr0 : index === 3 ? c.cr3 : index === 4 ? c.cr4 : index === 2 ? c.cr2 : c.cr8;
-}
-
-function writeRegisters(v: Vcpu, regs: NonNullable<Reply['setRegisters']>): void {
-  const c = v.cpu;
-  for (const [r, value] of Object.entries(regs.gpr ?? {})) {
-    const u = BigInt.asUintN(64, value);
-    c.lo[Number(r)] = Number(u & 0xffffffffn) | 0;
-    c.hi[Number(r)] = Number(u >> 32n) | 0;
-  }
-  if (regs.rip !== undefined) c.rip = Number(BigInt.asIntN(64, regs.rip));
 }

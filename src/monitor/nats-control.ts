@@ -7,8 +7,8 @@
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
-  CapabilitiesReply, CapabilitiesRequest, DomainInfoReply, DomainInfoRequest, GetRegistersReply, GetRegistersRequest,
-  PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest,
+  CapabilitiesReply, CapabilitiesRequest, DomainInfoReply, DomainInfoRequest, GetRegistersReply, GetRegistersRequest, InjectRequest,
+  PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest, SetRegistersRequest,
   StatusReply, WritePhysicalRequest, WriteVirtualRequest,
 } from '../generated/tsvmi/v1/control.js';
 import { ErrorCode, type Error as PbError } from '../generated/tsvmi/v1/error.js';
@@ -53,6 +53,8 @@ export const CONTROL_OPS: Readonly<Record<string, Handler>> = {
   'control.read-virtual': op(ReadVirtualRequest, ReadMemoryReply, (cp, q) => ({ data: Buffer.from(cp.readVirtual(q)) })),
   'control.write-virtual': op(WriteVirtualRequest, StatusReply, (cp, q) => cp.writeVirtual(q)),
   'control.get-registers': op(GetRegistersRequest, GetRegistersReply, (cp, q) => cp.getRegisters(q)),
+  'control.set-registers': op(SetRegistersRequest, StatusReply, (cp, q) => cp.setRegisters(q)),
+  'control.inject': op(InjectRequest, StatusReply, (cp, q) => cp.inject(q)),
   'control.pause': op(PauseRequest, StatusReply, (cp, q) => cp.pause(q)),
   'control.resume': op(ResumeRequest, StatusReply, (cp, q) => cp.resume(q)),
   'control.set-monitor-config': op(SetMonitorConfigRequest, StatusReply, (cp, q) => cp.setMonitorConfig(q)),

@@ -5,15 +5,15 @@
  */
 import { ErrorCode } from '../generated/tsvmi/v1/error.js';
 import * as pb from '../generated/tsvmi/v1/event.js';
-import type { RegisterUpdate, Registers as PbRegisters } from '../generated/tsvmi/v1/registers.js';
+import type { Registers as PbRegisters } from '../generated/tsvmi/v1/registers.js';
 import { Action, MonitorReply } from '../generated/tsvmi/v1/reply.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { Reason, type MonitorEvent, type Registers } from './event.js';
 import type { Reply } from './monitor.js';
+import { fromUpdate, GPR_NAMES } from './register-write.js';
 
 const PAGE_SHIFT = 12n;
 const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(Math.trunc(v)));
-const GPR_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'] as const;
 
 export function registers(r: Registers): PbRegisters {
   const gpr = Object.fromEntries(GPR_NAMES.map((n, i) => [n, r.gpr[i]!])) as Record<(typeof GPR_NAMES)[number], bigint>;
@@ -79,17 +79,8 @@ export function decodeReply(bytes: Uint8Array, domain: string): Reply {
   const action = m.action === Action.ACTION_DROP ? 'drop' : m.action === Action.ACTION_REINJECT ? 'reinject' : undefined;
   const reply: Reply = { seq: m.seq, pause: m.pause, toggleSingleStep: m.toggleSingleStep };
   if (action) reply.action = action; // a reply without one is refused by the monitor, with the event named
-  if (m.setRegisters) reply.setRegisters = registerUpdate(m.setRegisters);
+  if (m.setRegisters) reply.setRegisters = fromUpdate(m.setRegisters);
   return reply;
-}
-
-function registerUpdate(u: RegisterUpdate): NonNullable<Reply['setRegisters']> {
-  const gpr: Record<number, bigint> = {};
-  GPR_NAMES.forEach((n, i) => { if (u[n] !== undefined) gpr[i] = u[n]; });
-  const supported = new Set<string>([...GPR_NAMES, 'rip']);
-  const other = Object.entries(u).filter(([k, v]) => v !== undefined && !supported.has(k)).map(([k]) => k);
-  if (other.length) throw new MonitorError(MonitorErrorCode.UNSUPPORTED, `a reply can set only general registers and RIP, not ${other.join(', ')}`);
-  return u.rip === undefined ? { gpr } : { gpr, rip: u.rip };
 }
 
 /** MonitorError codes as the wire's ErrorCode. */

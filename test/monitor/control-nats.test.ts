@@ -6,14 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { Reason as PbReason, Vendor } from '../../src/generated/tsvmi/v1/common.js';
+import { EventType, Reason as PbReason, Vendor } from '../../src/generated/tsvmi/v1/common.js';
 import {
-  CapabilitiesReply, CapabilitiesRequest, DomainInfoReply, DomainInfoRequest, DomainState, GetRegistersReply, GetRegistersRequest,
-  PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest, SingleStepMode,
-  StatusReply, VcpuState, WritePhysicalRequest,
+  CapabilitiesReply, CapabilitiesRequest, DomainInfoReply, DomainInfoRequest, DomainState, GetRegistersReply, GetRegistersRequest, InjectRequest,
+  PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest, SetRegistersRequest, SingleStepMode,
+  StatusReply, VcpuState, WritePhysicalRequest, WriteVirtualRequest,
 } from '../../src/generated/tsvmi/v1/control.js';
 import { ErrorCode } from '../../src/generated/tsvmi/v1/error.js';
 import { MonitorEvent } from '../../src/generated/tsvmi/v1/event.js';
+import { RegisterUpdate } from '../../src/generated/tsvmi/v1/registers.js';
 import { Monitor } from '../../src/monitor/monitor.js';
 import { NatsMonitorBridge, subjects } from '../../src/monitor/nats.js';
 import { breakpointDomain, CODE } from '../support/breakpoint-guest.js';
@@ -86,6 +87,41 @@ describe('control plane (NATS transport)', function () {
     const garbage = StatusReply.decode((await client.request('tsvmi.v1.dom.control.write-physical', Uint8Array.of(0x1a, 0xff), { timeout: 5_000 })).data);
     assert.equal(garbage.error?.code, ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
     assert.equal(await err(call('control.resume', ResumeRequest, {}, StatusReply)), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'not paused');
+    await bridge.close();
+  });
+
+  it('writes registers, MSRs and virtual memory, and injects events, refusing what a vCPU could not take', async () => {
+    const { domain, bridge } = await serve();
+    const err = async (p: Promise<StatusReply>) => (await p).error?.code;
+    const set = (q: Partial<SetRegistersRequest>) => call('control.set-registers', SetRegistersRequest, { vcpu: 0, ...q }, StatusReply);
+    assert.deepEqual(await set({ registers: RegisterUpdate.fromPartial({ rbx: 0x1234n, rip: BigInt(CODE + 1) }), msrs: [{ index: 0xc0000080, value: 1n }] }), { error: undefined });
+    const regs = await call('control.get-registers', GetRegistersRequest, { vcpu: 0, msrs: [0xc0000080] }, GetRegistersReply);
+    assert.equal(regs.registers!.rbx, 0x1234n);
+    assert.equal(regs.registers!.rip, BigInt(CODE + 1));
+    assert.equal(regs.msrs[0]!.value & 1n, 1n, 'EFER.SCE written');
+    assert.equal(await err(set({ registers: RegisterUpdate.fromPartial({ rbx: 5n, rip: 0x8000_0000_0000n }) })), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    assert.equal(await err(set({ registers: RegisterUpdate.fromPartial({ rbx: 5n, cr3: 0x1000n }) })), ErrorCode.ERROR_CODE_UNSUPPORTED);
+    assert.equal(domain.vcpus[0]!.cpu.lo[3], 0x1234, 'refused writes changed nothing');
+
+    const wrote = await call('control.write-virtual', WriteVirtualRequest, { translation: { $case: 'vcpu', value: 0 }, gva: BigInt(CODE + 3), data: Buffer.of(0xf4) }, StatusReply);
+    assert.deepEqual(wrote, { error: undefined });
+    assert.equal(domain.mem.read8(CODE + 3), 0xf4);
+
+    const inject = (q: Partial<InjectRequest>) => call('control.inject', InjectRequest, { vcpu: 1, ...q }, StatusReply);
+    assert.equal(await err(inject({ vector: 14, type: EventType.EVENT_TYPE_HW_EXCEPTION })), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, '#PF needs an error code');
+    assert.equal(await err(inject({ vector: 3, type: EventType.EVENT_TYPE_NMI })), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
+    assert.equal(await err(inject({ vector: 3, type: EventType.EVENT_TYPE_SW_EXCEPTION })), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'no instruction length');
+    assert.deepEqual(await inject({ vector: 6, type: EventType.EVENT_TYPE_HW_EXCEPTION }), { error: undefined });
+    assert.equal(await err(inject({ vector: 6, type: EventType.EVENT_TYPE_HW_EXCEPTION })), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'one pending event at a time');
+    // The guest's IDT has only #BP: the injected #UD escalates to a triple fault on vCPU 1
+    // at VM entry, before it runs a single instruction (SDM Vol. 3C §26.6: injection
+    // happens as part of entry, and a delivery that fails is handled as in the guest).
+    const o = await domain.run(100_000);
+    assert.equal(o.kind, 'crash');
+    assert.equal(o.kind === 'crash' && o.crash.vcpu, 1);
+    assert.equal(o.kind === 'crash' && o.crash.rip, CODE);
+    assert.equal(o.kind === 'crash' && o.crash.icount, 0);
+    assert.equal(o.kind === 'crash' && o.crash.vector, 6, JSON.stringify(o.kind === 'crash' && o.crash));
     await bridge.close();
   });
 

@@ -349,7 +349,11 @@ export class Cpu implements LazyFlags {
         prev = undefined;
         if (this.stopReason !== StopReason.NONE) break;
       }
-      if (this.injection !== undefined) this.injectPending();
+      if (this.injection !== undefined) {
+        this.injectPending();
+        // An injected event that cannot be delivered shuts the CPU down before any instruction runs.
+        if (this.stopReason !== StopReason.NONE) break;
+      }
       const ic = this.intercepts;
       if ((ic.interruptWindow && (this.rflags & Flag.IF) !== 0 && !this.inhibitNext) || (ic.nmiWindow && !this.nmiBlocked && !this.inhibitNext)) {
         const kind = ic.interruptWindow && (this.rflags & Flag.IF) !== 0 ? InterceptKind.INTERRUPT_WINDOW : InterceptKind.NMI_WINDOW;
@@ -629,6 +633,7 @@ export class Cpu implements LazyFlags {
     if (inj.vector === Vector.DB && inj.pendingDbg) this.pendingDbg = inj.pendingDbg;
     if (inj.type === EventType.NMI) { this.nmiBlocked = true; this.onNmiDelivered?.(); }
     const fault = inj.type === EventType.HW_EXCEPTION && inj.vector !== Vector.DB && inj.vector !== Vector.BP;
+    if (inj.type === EventType.HW_EXCEPTION) this.lastFault = new GuestFault(inj.vector, inj.errorCode ?? 0); // what a crash report names
     this.deliver(inj.vector, inj.type, inj.errorCode, instructionAddr, fault, true);
   }
 
