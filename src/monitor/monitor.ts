@@ -51,6 +51,9 @@ export interface MonitorOptions {
   onDefaultAction?: (e: MonitorEvent, action: 'drop' | 'reinject') => void;
 }
 
+/** Async events between turns of the event loop: bounds what a transport must buffer. */
+export const ASYNC_EVENTS_PER_YIELD = 256;
+
 const isSync = (e: MonitorEvent): boolean => (e.flags & EventFlag.VCPU_PAUSED) !== 0;
 
 export class Monitor {
@@ -69,6 +72,7 @@ export class Monitor {
     defaulted: 0,
   };
   private timer: NodeJS.Timeout | undefined;
+  private asyncSinceYield = 0;
   /** Pauses clients asked for, per vCPU (a reply's pause flag, pause requests); resume() undoes them. */
   private readonly held: number[];
   /** Events raised, per vCPU. */
@@ -131,6 +135,8 @@ export class Monitor {
     for (const o of this.observers) o(event);
     if (!cfg.sync) {
       this.controller?.(event);
+      // Async events do not stop the guest, so nothing else would let a transport flush them.
+      if (++this.asyncSinceYield >= ASYNC_EVENTS_PER_YIELD) { this.asyncSinceYield = 0; this.domain.yieldSoon(); }
       return unmonitored;
     }
     this.ring.put(event); // when full, the event waits in the ring with its vCPU paused

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Reason, type MonitorEvent } from '../../src/monitor/event.js';
-import { Monitor } from '../../src/monitor/monitor.js';
+import { ASYNC_EVENTS_PER_YIELD, Monitor } from '../../src/monitor/monitor.js';
 import { breakpointDomain, CODE } from '../support/breakpoint-guest.js';
 
 const NOP = 0x90;
@@ -63,6 +63,20 @@ describe('monitor: removed breakpoints and absent controllers', () => {
     const o = await domain.run(domain.instructions + 40_000);
     assert.equal(o.kind, 'limit');
     assert.equal(seen.length, 4, 'no event after the breakpoint was removed');
+  });
+
+  it('gives the event loop a turn every few hundred async events, so a transport can flush them', async () => {
+    const domain = breakpointDomain(1, 'dom');
+    const monitor = new Monitor(domain);
+    monitor.configure({ [Reason.SOFTWARE_BREAKPOINT]: { sync: false } });
+    let turns = 0, running = true;
+    const tick = (): void => { turns++; if (running) setImmediate(tick); };
+    setImmediate(tick);
+    await domain.run(60_000);
+    running = false;
+    const events = monitor.counters.events.get(Reason.SOFTWARE_BREAKPOINT)!;
+    assert.ok(events > 10 * ASYNC_EVENTS_PER_YIELD, `${events} events`);
+    assert.ok(turns >= Math.floor(events / ASYNC_EVENTS_PER_YIELD) - 1, `${turns} turns of the event loop for ${events} events`);
   });
 
   it('answers events with the default action when no controller comes back in time, and reports each', async () => {

@@ -124,6 +124,17 @@ export class Domain {
     }
   }
 
+  /**
+   * Ask run() to give the event loop a turn at the next round boundary: whoever consumes
+   * this domain's exits (a transport publishing events) gets to drain its buffers.
+   */
+  yieldSoon(): void {
+    this.yieldRequested = true;
+    this.scheduler.stopRequested = true;
+  }
+
+  private yieldRequested = false;
+
   /** Domain pause count (Xen's domain_pause): while non-zero no vCPU runs. */
   pauseCount = 0;
 
@@ -178,8 +189,9 @@ export class Domain {
       // microtask: give it that chance first, which costs far less than a turn of the loop.
       const waiting = (): boolean => this.vcpus.some((v) => v.pendingExit !== undefined);
       if (waiting()) await Promise.resolve();
-      if (this.instructions >= nextYield || waiting()) {
+      if (this.instructions >= nextYield || waiting() || this.yieldRequested) {
         nextYield = this.instructions + YIELD_EVERY;
+        this.yieldRequested = false;
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
