@@ -7,6 +7,7 @@
  */
 import { GuestFault, hasErrorCode } from '../hypervisor/cpu/fault.js';
 import type { Cpu } from '../hypervisor/cpu/cpu.js';
+import type { Mmu } from '../hypervisor/mmu/mmu.js';
 import { readMsr, writeMsr } from '../hypervisor/cpu/msr.js';
 import type { EventKind } from '../hypervisor/vcpu/exit.js';
 import { VcpuState as HvVcpuState } from '../hypervisor/vcpu/vcpu.js';
@@ -20,7 +21,7 @@ import type { MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { Reason, snapshot } from './event.js';
 import type { Monitor } from './monitor.js';
-import { checkRegisters, fromUpdate, writeRegisters } from './register-write.js';
+import { checkRegisters, fromUpdate, isCanonical, writeRegisters } from './register-write.js';
 import { registers } from './wire.js';
 
 /** The most one read or write moves (libvmi reads page by page; this allows a few hundred pages). */
@@ -38,6 +39,8 @@ const REASONS: ReadonlyMap<PbReason, Reason> = new Map([
   [PbReason.REASON_IO_INSTRUCTION, Reason.IO_INSTRUCTION],
   [PbReason.REASON_DESCRIPTOR_ACCESS, Reason.DESCRIPTOR_ACCESS],
 ]);
+
+const WIRE_VENDOR = { intel: Vendor.VENDOR_INTEL, amd: Vendor.VENDOR_AMD } as const;
 
 const fail = (code: MonitorErrorCode, message: string): never => { throw new MonitorError(code, message); };
 const hex = (v: bigint | number): string => `0x${v.toString(16)}`;
@@ -88,7 +91,7 @@ export class ControlPlane {
   }
 
   /** The MMU and CR3 to translate through: a vCPU's own, or vCPU 0's paging mode with the given root. */
-  private translation(t: ReadVirtualRequest['translation']): { mmu: Monitor['domain']['bsp']['cpu']['mmu']; cr3: number } {
+  private translation(t: ReadVirtualRequest['translation']): { mmu: Mmu; cr3: number } {
     if (!t) return fail(MonitorErrorCode.INVALID_ARGUMENT, 'say how to translate: a cr3 or a vcpu');
     if (t.$case === 'vcpu') {
       const mmu = this.monitor.vcpu(t.value).cpu.mmu;
@@ -99,9 +102,8 @@ export class ControlPlane {
   }
 
   private virtual(gva: bigint): number {
-    const la = BigInt.asIntN(64, gva);
-    if (la < -(1n << 47n) || la >= 1n << 47n) fail(MonitorErrorCode.OUT_OF_RANGE, `guest-virtual ${hex(gva)} is not canonical`);
-    return Number(la);
+    if (!isCanonical(gva)) fail(MonitorErrorCode.OUT_OF_RANGE, `guest-virtual ${hex(gva)} is not canonical`);
+    return Number(BigInt.asIntN(64, gva));
   }
 
   readVirtual(r: ReadVirtualRequest): Uint8Array {
@@ -198,7 +200,7 @@ export class ControlPlane {
     this.checkDomain(r.domain);
     const caps = this.domain.bsp.capabilities!;
     return {
-      vendor: caps.vendor === 'amd' ? Vendor.VENDOR_AMD : Vendor.VENDOR_INTEL,
+      vendor: WIRE_VENDOR[caps.vendor],
       monitorTrap: caps.monitorTrap,
       singleStep: caps.singleStep === 'mtf' ? SingleStepMode.SINGLE_STEP_MODE_MTF : SingleStepMode.SINGLE_STEP_MODE_RFLAGS_TF,
       reasons: [...REASONS.keys()],
@@ -212,7 +214,7 @@ export class ControlPlane {
     return {
       vcpus: d.vcpus.length,
       memoryBytes: BigInt(d.mem.size),
-      vendor: d.bsp.capabilities!.vendor === 'amd' ? Vendor.VENDOR_AMD : Vendor.VENDOR_INTEL,
+      vendor: WIRE_VENDOR[d.bsp.capabilities!.vendor],
       state: crashed ? DomainState.DOMAIN_STATE_CRASHED
         : d.exitStatus !== undefined ? DomainState.DOMAIN_STATE_SHUTDOWN
           : d.pauseCount > 0 ? DomainState.DOMAIN_STATE_PAUSED : DomainState.DOMAIN_STATE_RUNNING,

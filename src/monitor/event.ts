@@ -65,7 +65,8 @@ export interface MonitorEvent {
   exit: VmExit;
 }
 
-const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(Math.trunc(v)));
+/** A register held as a JS number, as the wire's uint64. */
+export const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(Math.trunc(v)));
 
 /** A register snapshot (BigInt is fine here: events are off the emulation hot path). */
 export function snapshot(c: Cpu): Registers {

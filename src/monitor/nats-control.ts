@@ -11,10 +11,11 @@ import {
   PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest, SetRegistersRequest,
   StatusReply, WritePhysicalRequest, WriteVirtualRequest,
 } from '../generated/tsvmi/v1/control.js';
-import { ErrorCode, type Error as PbError } from '../generated/tsvmi/v1/error.js';
+import type { Error as PbError } from '../generated/tsvmi/v1/error.js';
 import type { ControlPlane } from './control.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
-import { WIRE_ERROR } from './wire.js';
+import type { subjects } from './subjects.js';
+import { wireError } from './wire.js';
 
 interface Codec<T> {
   decode(bytes: Uint8Array): T;
@@ -37,10 +38,7 @@ function op<Q, A extends { error: PbError | undefined }>(req: Codec<Q>, rep: Cod
       }
       answer = { ...rep.fromPartial({}), ...(run(cp, q) ?? {}), error: undefined };
     } catch (e) {
-      const error = e instanceof MonitorError
-        ? { code: WIRE_ERROR[e.code], message: e.message }
-        : { code: ErrorCode.ERROR_CODE_INTERNAL, message: String(e) }; // a bug: say so, keep serving
-      answer = { ...rep.fromPartial({}), error };
+      answer = { ...rep.fromPartial({}), error: wireError(e) };
     }
     return rep.encode(answer).finish();
   };
@@ -62,7 +60,7 @@ export const CONTROL_OPS: Readonly<Record<string, Handler>> = {
   'info': op(DomainInfoRequest, DomainInfoReply, (cp, q) => cp.info(q)),
 };
 
-export function serveControl(cp: ControlPlane, nc: NatsConnection, domain: string): Subscription[] {
+export function serveControl(cp: ControlPlane, nc: NatsConnection, s: ReturnType<typeof subjects>): Subscription[] {
   return Object.entries(CONTROL_OPS).map(([suffix, handle]) =>
-    nc.subscribe(`tsvmi.v1.${domain}.${suffix}`, { callback: (_err, m) => { m.respond(handle(cp, m.data)); } }));
+    nc.subscribe(s.request(suffix), { callback: (_err, m) => { m.respond(handle(cp, m.data)); } }));
 }

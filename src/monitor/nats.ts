@@ -13,19 +13,14 @@
  */
 import type { NatsConnection, Msg, Subscription } from '@nats-io/transport-node';
 import { StatusReply } from '../generated/tsvmi/v1/control.js';
-import { ErrorCode } from '../generated/tsvmi/v1/error.js';
+import type { Error as PbError } from '../generated/tsvmi/v1/error.js';
 import { ControlPlane } from './control.js';
 import { MonitorError } from './errors.js';
 import { serveControl } from './nats-control.js';
 import type { MonitorEvent } from './event.js';
 import type { Monitor, Reply, Session } from './monitor.js';
-import { decodeReply, encodeEvent, WIRE_ERROR } from './wire.js';
-
-export const subjects = (domain: string) => ({
-  events: (reason: string) => `tsvmi.v1.${domain}.events.${reason}`,
-  allEvents: `tsvmi.v1.${domain}.events.>`,
-  reply: `tsvmi.v1.${domain}.reply`,
-});
+import { subjects } from './subjects.js';
+import { decodeReply, encodeEvent, wireError } from './wire.js';
 
 /** NATS tokens may not contain these; a domain name is one token. */
 const BAD_TOKEN = /[\s.*>]/;
@@ -41,7 +36,7 @@ export class NatsMonitorBridge {
     if (!domain || BAD_TOKEN.test(domain)) throw new Error(`domain name "${domain}" is not a single NATS subject token`);
     const s = subjects(domain);
     this.sub = nc.subscribe(s.reply);
-    this.control = serveControl(new ControlPlane(monitor), nc, domain);
+    this.control = serveControl(new ControlPlane(monitor), nc, s);
     this.session = monitor.attach('controller', (e: MonitorEvent) => nc.publish(s.events(e.reason), encodeEvent(e)));
     this.done = this.serve(domain);
   }
@@ -51,32 +46,24 @@ export class NatsMonitorBridge {
   }
 
   private onReply(m: Msg, domain: string): void {
-    let status: StatusReply;
+    let error: PbError | undefined;
     try {
-      status = this.apply(m.data, domain);
+      this.apply(m.data, domain);
     } catch (e) {
-      // A bug, not a bad reply: say so to the sender and keep serving.
-      status = { error: { code: ErrorCode.ERROR_CODE_INTERNAL, message: String(e) } };
+      error = wireError(e);
     }
-    if (m.reply) m.respond(StatusReply.encode(status).finish());
+    if (m.reply) m.respond(StatusReply.encode({ error }).finish());
   }
 
-  private apply(data: Uint8Array, domain: string): StatusReply {
+  private apply(data: Uint8Array, domain: string): void {
     let reply: Reply;
     try {
       reply = decodeReply(data, domain);
     } catch (e) {
-      if (!(e instanceof MonitorError)) throw e;
-      this.monitor.countRefused(e.code);
-      return refusal(e);
+      if (e instanceof MonitorError) this.monitor.countRefused(e.code);
+      throw e;
     }
-    try {
-      this.session.reply(reply); // the monitor counts its own refusals
-      return { error: undefined };
-    } catch (e) {
-      if (!(e instanceof MonitorError)) throw e;
-      return refusal(e);
-    }
+    this.session.reply(reply); // the monitor counts its own refusals
   }
 
   /** Stop serving; the controller session is released (paused vCPUs stay paused, their events are kept for the next one). */
@@ -87,5 +74,3 @@ export class NatsMonitorBridge {
     this.session.detach();
   }
 }
-
-const refusal = (e: MonitorError): StatusReply => ({ error: { code: WIRE_ERROR[e.code], message: e.message } });

@@ -34,12 +34,15 @@ export function fromUpdate(u: RegisterUpdate): RegisterWrite {
   };
 }
 
+/** A 48-bit canonical address (bits 63:47 all equal), given as a uint64 or an int64. */
+export function isCanonical(v: bigint): boolean {
+  const la = BigInt.asIntN(64, v);
+  return la >= -(1n << 47n) && la < 1n << 47n;
+}
+
 /** Refuse values no vCPU could hold, before anything is written. */
 export function checkRegisters(regs: RegisterWrite): void {
-  if (regs.rip !== undefined) {
-    const la = BigInt.asIntN(64, regs.rip);
-    if (la < -(1n << 47n) || la >= 1n << 47n) throw new MonitorError(MonitorErrorCode.INVALID_ARGUMENT, `RIP 0x${regs.rip.toString(16)} is not canonical`);
-  }
+  if (regs.rip !== undefined && !isCanonical(regs.rip)) throw new MonitorError(MonitorErrorCode.INVALID_ARGUMENT, `RIP 0x${regs.rip.toString(16)} is not canonical`);
   if (regs.rflags !== undefined && regs.rflags >> 32n !== 0n) throw new MonitorError(MonitorErrorCode.INVALID_ARGUMENT, `RFLAGS 0x${regs.rflags.toString(16)} has bits above 31 set`);
 }
 

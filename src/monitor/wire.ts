@@ -3,17 +3,16 @@
  * Decoding a reply validates it completely before anything is applied, so a
  * malformed reply is refused with a typed error and changes nothing.
  */
-import { ErrorCode } from '../generated/tsvmi/v1/error.js';
+import { ErrorCode, type Error as PbError } from '../generated/tsvmi/v1/error.js';
 import * as pb from '../generated/tsvmi/v1/event.js';
 import type { Registers as PbRegisters } from '../generated/tsvmi/v1/registers.js';
 import { Action, MonitorReply } from '../generated/tsvmi/v1/reply.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
-import { Reason, type MonitorEvent, type Registers } from './event.js';
+import { Reason, u64, type MonitorEvent, type Registers } from './event.js';
 import type { Reply } from './monitor.js';
 import { fromUpdate, GPR_NAMES } from './register-write.js';
 
 const PAGE_SHIFT = 12n;
-const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(Math.trunc(v)));
 
 export function registers(r: Registers): PbRegisters {
   const gpr = Object.fromEntries(GPR_NAMES.map((n, i) => [n, r.gpr[i]!])) as Record<(typeof GPR_NAMES)[number], bigint>;
@@ -84,7 +83,7 @@ export function decodeReply(bytes: Uint8Array, domain: string): Reply {
 }
 
 /** MonitorError codes as the wire's ErrorCode. */
-export const WIRE_ERROR: Record<MonitorErrorCode, ErrorCode> = {
+const WIRE_ERROR: Record<MonitorErrorCode, ErrorCode> = {
   UNKNOWN_DOMAIN: ErrorCode.ERROR_CODE_UNKNOWN_DOMAIN,
   UNKNOWN_VCPU: ErrorCode.ERROR_CODE_UNKNOWN_VCPU,
   BUSY: ErrorCode.ERROR_CODE_BUSY,
@@ -96,3 +95,8 @@ export const WIRE_ERROR: Record<MonitorErrorCode, ErrorCode> = {
   OUT_OF_RANGE: ErrorCode.ERROR_CODE_OUT_OF_RANGE,
   INVALID_ARGUMENT: ErrorCode.ERROR_CODE_INVALID_ARGUMENT,
 };
+
+/** What a refusal looks like on the wire; anything but a MonitorError is a bug, said as INTERNAL so serving goes on. */
+export function wireError(e: unknown): PbError {
+  return e instanceof MonitorError ? { code: WIRE_ERROR[e.code], message: e.message } : { code: ErrorCode.ERROR_CODE_INTERNAL, message: String(e) };
+}

@@ -16,7 +16,8 @@ import { ErrorCode } from '../../src/generated/tsvmi/v1/error.js';
 import { MonitorEvent } from '../../src/generated/tsvmi/v1/event.js';
 import { RegisterUpdate } from '../../src/generated/tsvmi/v1/registers.js';
 import { Monitor } from '../../src/monitor/monitor.js';
-import { NatsMonitorBridge, subjects } from '../../src/monitor/nats.js';
+import { NatsMonitorBridge } from '../../src/monitor/nats.js';
+import { subjects } from '../../src/monitor/subjects.js';
 import { breakpointDomain, CODE } from '../support/breakpoint-guest.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 

@@ -14,9 +14,10 @@ import { MonitorEvent } from '../../src/generated/tsvmi/v1/event.js';
 import { Action, MonitorReply } from '../../src/generated/tsvmi/v1/reply.js';
 import { Reason } from '../../src/monitor/event.js';
 import { Monitor } from '../../src/monitor/monitor.js';
-import { NatsMonitorBridge, subjects } from '../../src/monitor/nats.js';
+import { NatsMonitorBridge } from '../../src/monitor/nats.js';
+import { subjects } from '../../src/monitor/subjects.js';
 import { join } from 'node:path';
-import { boot, checkOs, OS } from '../support/demo-os.js';
+import { boot, checkOs, OS, xenAccessSetup } from '../support/demo-os.js';
 import { parseText, protocDecode } from '../support/protoc.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 
@@ -43,13 +44,7 @@ describe('monitor (NATS transport)', function () {
   after(async () => { await server?.stop(); });
 
   it('runs the xen-access loop against the demo OS over a real nats-server without losing an event', async () => {
-    const { domain, serial } = boot(join(OS, 'kernel.elf'));
-    const monitor = new Monitor(domain);
-    monitor.configure({
-      [Reason.SOFTWARE_BREAKPOINT]: { sync: true },
-      [Reason.SINGLESTEP]: { sync: true },
-      [Reason.WRITE_CTRLREG]: { sync: false, onChangeOnly: true },
-    });
+    const { domain, serial, monitor } = xenAccessSetup();
     const [service, client, observer] = [await connection(), await connection(), await connection()];
     const observed: bigint[] = [];
     const obsSub = observer.subscribe(S.allEvents, { callback: (_, m) => { observed.push(MonitorEvent.decode(m.data).seq); } });

@@ -9,19 +9,13 @@ import { join } from 'node:path';
 import { MonitorError, MonitorErrorCode } from '../../src/monitor/errors.js';
 import { Reason, type MonitorEvent } from '../../src/monitor/event.js';
 import { Monitor } from '../../src/monitor/monitor.js';
-import { boot, checkOs, OS, SELFTEST } from '../support/demo-os.js';
+import { boot, checkOs, OS, xenAccessSetup, SELFTEST } from '../support/demo-os.js';
 
 const refusal = (f: () => void, code: MonitorErrorCode): void => assert.throws(f, (e: unknown) => e instanceof MonitorError && e.code === code);
 
 describe('monitor (embedded transport)', () => {
   it('runs the xen-access loop against the demo OS without losing an event', async () => {
-    const { domain, serial } = boot(join(OS, 'kernel.elf'));
-    const monitor = new Monitor(domain);
-    monitor.configure({
-      [Reason.SOFTWARE_BREAKPOINT]: { sync: true },
-      [Reason.SINGLESTEP]: { sync: true },
-      [Reason.WRITE_CTRLREG]: { sync: false, onChangeOnly: true },
-    });
+    const { domain, serial, monitor } = xenAccessSetup();
     const seen: MonitorEvent[] = [], observed: bigint[] = [];
     let steps = 0, stepper = -1;
     monitor.attach('observer', (e) => observed.push(e.seq));

@@ -5,6 +5,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Domain } from '../../src/hypervisor/vm/domain.js';
+import { Reason } from '../../src/monitor/event.js';
+import { Monitor } from '../../src/monitor/monitor.js';
 
 export const OS = join(process.cwd(), 'guests/build/os');
 export const SELFTEST = join(process.cwd(), 'guests/build/selftest/selftest-pvh.elf');
@@ -22,4 +24,19 @@ export function checkOs(serial: string, smp: number): void {
   writeFileSync(log, serial, 'latin1');
   const r = spawnSync('bash', ['guests/os/tools/check-serial.sh', '--smp', String(smp), '--bench', join(OS, 'bench.expected'), log], { encoding: 'utf8' });
   assert.equal(r.status, 0, `check-serial.sh rejected the transcript:\n${r.stdout}${r.stderr}\n--- serial ---\n${serial}`);
+}
+
+/**
+ * The demo OS on two vCPUs with the monitor set up as the xen-access loop tests use it:
+ * breakpoints and single-steps sync, CR writes async and on change only.
+ */
+export function xenAccessSetup(): { domain: Domain; serial: () => string; monitor: Monitor } {
+  const { domain, serial } = boot(join(OS, 'kernel.elf'));
+  const monitor = new Monitor(domain);
+  monitor.configure({
+    [Reason.SOFTWARE_BREAKPOINT]: { sync: true },
+    [Reason.SINGLESTEP]: { sync: true },
+    [Reason.WRITE_CTRLREG]: { sync: false, onChangeOnly: true },
+  });
+  return { domain, serial, monitor };
 }
