@@ -63,6 +63,8 @@ export interface MonitorEvent {
   regs: Registers;
   /** The exit behind it (instruction length, exception, CR/MSR/I/O/CPUID data). */
   exit: VmExit;
+  /** For CR and MSR writes: the register's value before the write. */
+  oldValue?: bigint;
 }
 
 /** A register held as a JS number, as the wire's uint64. */

@@ -6,13 +6,15 @@
  * toggle single-step and set registers. One controller at a time; observers
  * get copies of everything and cannot reply.
  */
+import { GuestFault } from '../hypervisor/cpu/fault.js';
+import { readMsr } from '../hypervisor/cpu/msr.js';
 import type { VmExit } from '../hypervisor/vcpu/exit.js';
 import { ExitReason } from '../hypervisor/vcpu/exit.js';
 import type { ExitAction, Vcpu } from '../hypervisor/vcpu/vcpu.js';
 import type { Domain } from '../hypervisor/vm/domain.js';
 import { applyConfig, type MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
-import { EventFlag, Reason, reasonOfExit, snapshot, type MonitorEvent } from './event.js';
+import { EventFlag, Reason, reasonOfExit, snapshot, u64, type MonitorEvent } from './event.js';
 import { writeRegisters, type RegisterWrite } from './register-write.js';
 import { EventRing } from './ring.js';
 
@@ -125,10 +127,12 @@ export class Monitor {
     const cfg = reason === undefined ? undefined : this.config[reason];
     const unmonitored: ExitAction = exit.reason === ExitReason.SINGLESTEP ? 'resume' : 'reinject';
     if (reason === undefined || cfg === undefined) return unmonitored;
-    if (cfg.onChangeOnly && exit.cr && readCr(v, exit.cr.index) === exit.cr.value) return unmonitored;
+    const before = valueBefore(v, exit);
+    if (cfg.onChangeOnly && before !== undefined && before === valueWritten(exit)) return unmonitored;
     const event: MonitorEvent = {
       domain: this.domain.name, vcpu: v.id, seq: ++this.seq, flags: cfg.sync ? EventFlag.VCPU_PAUSED : 0, reason,
       guestTime: BigInt(exit.icount), hostTime: process.hrtime.bigint(), regs: snapshot(v.cpu), exit,
+      ...(before !== undefined ? { oldValue: before } : {}),
     };
     this.counters.events.set(reason, (this.counters.events.get(reason) ?? 0) + 1);
     this.eventsByVcpu[v.id]!++;
@@ -257,7 +261,27 @@ export class Monitor {
   }
 }
 
-function readCr(v: Vcpu, index: number): number {
+/**
+ * The register's value before an intercepted CR or MSR write: the exit comes before the
+ * write, so the vCPU still holds it. Undefined for other exits, and for an MSR the vCPU
+ * does not have (RDMSR would #GP; so will the WRMSR).
+ */
+function valueBefore(v: Vcpu, exit: VmExit): bigint | undefined {
   const c = v.cpu;
-  return index === 0 ? c.cr0 : index === 3 ? c.cr3 : index === 4 ? c.cr4 : index === 2 ? c.cr2 : c.cr8;
+  if (exit.cr) {
+    const i = exit.cr.index;
+    return u64(i === 0 ? c.cr0 : i === 3 ? c.cr3 : i === 4 ? c.cr4 : i === 2 ? c.cr2 : c.cr8);
+  }
+  if (!exit.msr) return undefined;
+  try {
+    return pair(readMsr(c, exit.msr.index));
+  } catch (e) {
+    if (e instanceof GuestFault) return undefined;
+    throw e;
+  }
 }
+
+/** The value a CR or MSR write stores. */
+const valueWritten = (exit: VmExit): bigint | undefined => (exit.cr ? u64(exit.cr.value) : exit.msr ? pair(exit.msr.value) : undefined);
+
+const pair = ([lo, hi]: readonly [number, number]): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);

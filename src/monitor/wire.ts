@@ -40,10 +40,10 @@ function reasonOf(e: MonitorEvent): pb.MonitorEvent['reason'] {
     case Reason.CPUID:
       return { $case: 'cpuid', value: { leaf: x.cpuid!.leaf >>> 0, subleaf: x.cpuid!.subleaf >>> 0, instructionLength: x.instructionLength } };
     case Reason.WRITE_CTRLREG:
-      return { $case: 'writeCtrlreg', value: { index: x.cr!.index, oldValue: crOf(e.regs, x.cr!.index), newValue: u64(x.cr!.value) } };
+      return { $case: 'writeCtrlreg', value: { index: x.cr!.index, oldValue: e.oldValue ?? 0n, newValue: u64(x.cr!.value) } };
     case Reason.MOV_TO_MSR: {
       const [lo, hi] = x.msr!.value;
-      return { $case: 'movToMsr', value: { index: x.msr!.index >>> 0, oldValue: 0n, newValue: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) } };
+      return { $case: 'movToMsr', value: { index: x.msr!.index >>> 0, oldValue: e.oldValue ?? 0n, newValue: (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0) } };
     }
     case Reason.IO_INSTRUCTION:
       return { $case: 'ioInstruction', value: { ...x.io! } };
@@ -54,7 +54,6 @@ function reasonOf(e: MonitorEvent): pb.MonitorEvent['reason'] {
   }
 }
 
-const crOf = (r: Registers, index: number): bigint => (index === 0 ? r.cr0 : index === 2 ? r.cr2 : index === 3 ? r.cr3 : index === 4 ? r.cr4 : 0n);
 
 export function encodeEvent(e: MonitorEvent): Uint8Array {
   return pb.MonitorEvent.encode({

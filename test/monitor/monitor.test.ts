@@ -46,6 +46,35 @@ describe('monitor (embedded transport)', () => {
     assert.equal(monitor.ring.occupancy, 0);
   });
 
+  it('reports MSR writes with the value before and after, and on change only skips rewrites', async () => {
+    const writes = async (onChangeOnly: boolean): Promise<MonitorEvent[]> => {
+      const { domain, serial } = boot(join(OS, 'kernel.elf'));
+      const monitor = new Monitor(domain);
+      monitor.configure({ [Reason.MOV_TO_MSR]: { sync: false, onChangeOnly } });
+      const seen: MonitorEvent[] = [];
+      monitor.attach('observer', (e) => seen.push(e));
+      await domain.runForever();
+      checkOs(serial(), 2);
+      return seen;
+    };
+    const written = (e: MonitorEvent): bigint => (BigInt(e.exit.msr!.value[1] >>> 0) << 32n) | BigInt(e.exit.msr!.value[0] >>> 0);
+    const all = await writes(false);
+    assert.ok(all.length > 0);
+    // With every write reported, each write's old value is what the previous write to that MSR on that vCPU stored.
+    const last = new Map<string, bigint>();
+    for (const e of all) {
+      const key = `${e.vcpu}:${e.exit.msr!.index}`;
+      assert.notEqual(e.oldValue, undefined);
+      // Except EFER.LMA, which the processor sets itself when paging turns on (SDM Vol. 3A §9.8.5).
+      const mask = e.exit.msr!.index === 0xc0000080 ? ~0x400n : ~0n;
+      if (last.has(key)) assert.equal(e.oldValue! & mask, last.get(key)! & mask, `MSR 0x${e.exit.msr!.index.toString(16)} on vCPU ${e.vcpu}`);
+      last.set(key, written(e));
+    }
+    const changes = await writes(true);
+    assert.deepEqual(changes.map((e) => e.seq), all.filter((e) => e.oldValue !== written(e)).map((_, k) => BigInt(k + 1)), 'exactly the writes that change the value');
+    assert.ok(changes.every((e) => e.oldValue !== written(e)));
+  });
+
   it('skips CPUID with set registers: the guest sees the answer', async () => {
     const { domain, serial } = boot(SELFTEST, 1);
     const monitor = new Monitor(domain);
