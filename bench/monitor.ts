@@ -25,7 +25,7 @@ import { latencySummary } from './stats.js';
 
 const EVENTS = { embedded: 50_000, nats: 5_000 };
 const WARMUP_FRACTION = 0.1;
-type Action_ = 'reinject' | 'drop';
+type ReplyAction = 'reinject' | 'drop';
 
 const progress = (s: string): void => { process.stderr.write(`bench:monitor: ${s}\n`); };
 
@@ -53,7 +53,7 @@ class Recorder {
   }
 }
 
-async function embedded(vcpus: number, action: Action_): Promise<ReturnType<Recorder['result']>> {
+async function embedded(vcpus: number, action: ReplyAction): Promise<ReturnType<Recorder['result']>> {
   const d = breakpointDomain(vcpus);
   const monitor = new Monitor(d);
   monitor.configure({ [Reason.SOFTWARE_BREAKPOINT]: { sync: true } });
@@ -69,7 +69,7 @@ async function embedded(vcpus: number, action: Action_): Promise<ReturnType<Reco
   return rec.result();
 }
 
-async function overNats(url: string, vcpus: number, action: Action_): Promise<ReturnType<Recorder['result']>> {
+async function overNats(url: string, vcpus: number, action: ReplyAction): Promise<ReturnType<Recorder['result']>> {
   const d = breakpointDomain(vcpus);
   const monitor = new Monitor(d);
   monitor.configure({ [Reason.SOFTWARE_BREAKPOINT]: { sync: true } });
