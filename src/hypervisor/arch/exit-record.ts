@@ -1,6 +1,7 @@
 /** The translation of raw intercepts into VmExit records that both personalities share. */
 import { Vector } from '../cpu/fault.js';
 import { InterceptKind, type InterceptRecord } from '../cpu/intercept.js';
+import { Access } from '../mmu/paging-bits.js';
 import { ExitReason, type EventKind, type VmExit } from '../vcpu/exit.js';
 
 const REASONS: Partial<Record<string, ExitReason>> = {
@@ -14,6 +15,7 @@ const REASONS: Partial<Record<string, ExitReason>> = {
   [InterceptKind.DESCRIPTOR]: ExitReason.DESCRIPTOR,
   [InterceptKind.INTERRUPT_WINDOW]: ExitReason.INTERRUPT_WINDOW,
   [InterceptKind.NMI_WINDOW]: ExitReason.NMI_WINDOW,
+  [InterceptKind.MEM_ACCESS]: ExitReason.MEM_ACCESS,
 };
 
 /** The exit for a raw intercept, or undefined for the personality-internal ones (PUSHF, POPF, IRET). */
@@ -37,5 +39,13 @@ export function toVmExit(vcpu: number, r: InterceptRecord): VmExit | undefined {
     ...(r.io ? { io: r.io } : {}),
     ...(r.cpuid ? { cpuid: r.cpuid } : {}),
     ...(r.descriptor ? { descriptor: r.descriptor } : {}),
+    ...(r.memAccess ? { memAccess: memAccess(r.memAccess) } : {}),
+  };
+}
+
+function memAccess(m: NonNullable<InterceptRecord['memAccess']>): NonNullable<VmExit['memAccess']> {
+  return {
+    gpa: m.gpa, ...(m.gla !== undefined ? { gla: m.gla } : {}),
+    read: m.access === Access.READ, write: m.access === Access.WRITE, execute: m.access === Access.EXEC,
   };
 }

@@ -10,6 +10,7 @@
 import { Mmu, PagingMode } from '../mmu/mmu.js';
 import type { PhysicalMemory } from '../mmu/physical.js';
 import { PAGE_MASK } from '../mmu/paging-bits.js';
+import { AccessViolation } from '../mmu/page-access.js';
 import { Block, CodeCache } from './code-cache.js';
 import type { Vendor } from './cpuid.js';
 import { Decoder } from './decode/decoder.js';
@@ -312,7 +313,7 @@ export class Cpu implements LazyFlags {
         i = this.decoder.decode(la, this.codeBits);
       } catch (e) {
         // Bytes after the first instruction may never run; their faults belong to whoever reaches them.
-        if (insns.length > 0 && e instanceof GuestFault) break;
+        if (insns.length > 0 && (e instanceof GuestFault || e instanceof AccessViolation)) break;
         throw e;
       }
       if (i.next > pageEnd) {
@@ -397,8 +398,9 @@ export class Cpu implements LazyFlags {
       }
       const insns = block.insns;
       // After STI or MOV SS exactly one instruction runs before anything is delivered; an
-      // instruction let through its intercept runs alone too.
-      const shadowed = this.inhibitNext || this.interceptsSuppressed;
+      // instruction let through its intercept, or run under one-instruction page permissions,
+      // runs alone too.
+      const shadowed = this.inhibitNext || this.interceptsSuppressed || this.mmu.oneShot !== undefined;
       if (this.jit && !shadowed) {
         if (block.fn === undefined && ++block.hits > this.hotThreshold) block.fn = compileBlock(insns);
         if (block.fn !== undefined && end - this.icount >= insns.length) {
@@ -408,7 +410,7 @@ export class Cpu implements LazyFlags {
         }
       }
       this.interpret(insns, shadowed ? 1 : Math.min(insns.length, end - this.icount));
-      this.interceptsSuppressed = false;
+      this.endSingleInstructionState();
       this.breakBlock = false;
       prev = block.valid ? block : undefined;
     }
@@ -475,7 +477,7 @@ export class Cpu implements LazyFlags {
     this.stringIteration = true; // a REP instruction does one iteration per boundary (SDM Vol. 3A §17.3.1.4)
     this.interpret(block.insns, 1);
     this.stringIteration = false;
-    this.interceptsSuppressed = false;
+    this.endSingleInstructionState();
     this.breakBlock = false;
     if (this.deliveries !== deliveries || this.icount === retired) return; // it faulted, raised an event or did not retire
     if (this.stopReason !== StopReason.NONE) return; // HLT, or a device stop: the step ends there
@@ -496,6 +498,12 @@ export class Cpu implements LazyFlags {
       this.pendingDbg = hits | (step ? Dr6.BS : 0);
       this.deliver(Vector.DB, EventType.HW_EXCEPTION, undefined);
     }
+  }
+
+  /** What held for one instruction only ends when it has run (or faulted). */
+  private endSingleInstructionState(): void {
+    this.interceptsSuppressed = false;
+    if (this.mmu.oneShot !== undefined) this.mmu.endOneShot();
   }
 
   /** Arm or disarm the MMU's data-breakpoint watch after DR7 changes. */
@@ -538,6 +546,7 @@ export class Cpu implements LazyFlags {
    * unless `onException` (tests, bare-metal harnesses) takes it first.
    */
   private exception(e: unknown, instructionAddr: number): void {
+    if (e instanceof AccessViolation) return this.stopAtAccessViolation(e, instructionAddr);
     if (!(e instanceof GuestFault)) throw e;
     if (e.vector === Vector.PF) this.cr2 = e.address;
     this.lastFault = e;
@@ -576,11 +585,16 @@ export class Cpu implements LazyFlags {
     if (vector === Vector.DB && this.pendingDbg !== 0) reportDebug(this, this.pendingDbg);
     this.pendingDbg = 0;
     this.deliveries++;
+    // The IDT, GDT, TSS and stack accesses of a delivery are not held to the second-level
+    // permissions: an exit in the middle of one would need IDT-vectoring re-delivery.
+    this.mmu.unchecked++;
     try {
       deliverEvent(this, vector, type, errorCode, instructionAddr, faultFrame);
     } catch (s) {
       if (!(s instanceof Shutdown)) throw s;
       this.requestStop(StopReason.SHUTDOWN);
+    } finally {
+      this.mmu.unchecked--;
     }
   }
 
@@ -612,6 +626,34 @@ export class Cpu implements LazyFlags {
   intercept(record: Omit<InterceptRecord, 'icount'>): void {
     if (this.interceptsSuppressed) return;
     throw new InterceptSignal({ ...record, icount: this.icount });
+  }
+
+  /**
+   * A second-level permission stopped the instruction at `instructionAddr`
+   * before it completed: an EPT violation (SDM Vol. 3C §28.3.3.2) or nested
+   * page fault (APM Vol. 2 §15.25.6), with RIP left on the instruction.
+   */
+  private stopAtAccessViolation(v: AccessViolation, instructionAddr: number): void {
+    this.endSingleInstructionState();
+    this.rip = instructionAddr;
+    this.exit = {
+      kind: InterceptKind.MEM_ACCESS, rip: instructionAddr, length: this.lengthAt(instructionAddr), icount: this.icount,
+      memAccess: { gpa: v.gpa, gla: v.gla, access: v.access },
+    };
+    this.requestStop(StopReason.INTERCEPT);
+  }
+
+  /** The length of the instruction at `la` (0 if it cannot be fetched), read past the second-level permissions. */
+  private lengthAt(la: number): number {
+    this.mmu.unchecked++;
+    try {
+      return this.decoder.decode(la, this.codeBits).next - la;
+    } catch (e) {
+      if (e instanceof GuestFault) return 0;
+      throw e;
+    } finally {
+      this.mmu.unchecked--;
+    }
   }
 
   private stopAtIntercept(s: InterceptSignal): void {

@@ -25,6 +25,8 @@ export const InterceptKind = {
   IRET: 'iret',
   INTERRUPT_WINDOW: 'interrupt-window',
   NMI_WINDOW: 'nmi-window',
+  /** A second-level permission violation (EPT violation / nested page fault): the instruction did not complete. */
+  MEM_ACCESS: 'mem-access',
 } as const;
 export type InterceptKind = (typeof InterceptKind)[keyof typeof InterceptKind];
 
@@ -47,6 +49,8 @@ export interface InterceptRecord {
   io?: { port: number; size: number; in: boolean; string: boolean; rep: boolean };
   cpuid?: { leaf: number; subleaf: number };
   descriptor?: { instruction: string };
+  /** For MEM_ACCESS: the guest-physical and (if any) linear address, and the access kind (Access). */
+  memAccess?: { gpa: number; gla: number | undefined; access: number };
 }
 
 /** The per-vCPU controls, like the execution controls of a VMCS or the intercept vectors of a VMCB. */

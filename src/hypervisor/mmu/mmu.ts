@@ -12,6 +12,7 @@
  * and leaves the high half in `hi`.
  */
 import { GuestFault, Vector } from '../cpu/fault.js';
+import { AccessViolation, NEEDS, PageAccess, tlbMask } from './page-access.js';
 import { PhysicalMemory, type MmioHandler } from './physical.js';
 import { Access, MAXPHYADDR, PAGE_MASK, PAGE_SHIFT, Perm, PfErr, Pte } from './paging-bits.js';
 import { Tlb, TLB_MASK } from './tlb.js';
@@ -27,6 +28,8 @@ const ADDR_HI = (1 << (MAXPHYADDR - 32)) - 1;
 const TWO32 = 4294967296;
 /** A walk's success value: error codes are small non-negative numbers, 0 included. */
 const WALK_OK = -1;
+/** Mmu.oneShot value that lifts every second-level restriction for one instruction. */
+export const OPEN = 'open';
 
 /** The result of a walk, in fields rather than an object to keep the hot path allocation-free. */
 interface Walk { pa: number; perm: number }
@@ -56,6 +59,15 @@ export class Mmu {
    * access takes a slow path that reports it here (see cpu/debug.ts).
    */
   watch: ((la: number, size: number, write: boolean) => void) | undefined;
+
+  /**
+   * Second-level permissions for the next instruction only, in place of the
+   * domain's (a reply's emulate or step permissions): `OPEN` allows everything,
+   * a map overrides some frames. The CPU ends it after one instruction.
+   */
+  oneShot: typeof OPEN | ReadonlyMap<number, number> | undefined;
+  /** Non-zero while the processor accesses memory on its own behalf during event delivery: not checked. */
+  unchecked = 0;
 
   private readonly walkOut: Walk = { pa: 0, perm: 0 };
 
@@ -291,16 +303,45 @@ export class Mmu {
    */
   translate(la: number, access: Access, user: boolean): number {
     const off = la & PAGE_MASK;
+    let pa: number, perm: number;
     if (this.mode === PagingMode.NONE) {
-      const pa = la >>> 0;
-      if (this.watch === undefined && this.mem.isRam(pa - off, 4096)) this.tlb.fill(la, pa, Perm.SR | Perm.SW | Perm.SX | Perm.UR | Perm.UW | Perm.UX);
-      return pa;
+      pa = la >>> 0;
+      perm = Perm.SR | Perm.SW | Perm.SX | Perm.UR | Perm.UW | Perm.UX;
+    } else {
+      const err = this.walk(la, access, user, true, this.cr3);
+      if (err !== WALK_OK) throw new GuestFault(Vector.PF, err, la);
+      pa = this.walkOut.pa;
+      perm = this.walkOut.perm;
     }
-    const err = this.walk(la, access, user, true, this.cr3);
-    if (err !== WALK_OK) throw new GuestFault(Vector.PF, err, la);
-    const w = this.walkOut;
-    if (this.watch === undefined && this.mem.isRam(w.pa - (w.pa & PAGE_MASK), 4096)) this.tlb.fill(la, w.pa, w.perm);
-    return w.pa;
+    if (this.mem.access.restricted !== 0 || this.oneShot !== undefined) {
+      perm = this.checkAccess(la, pa, access, perm);
+      if (this.oneShot !== undefined) return pa; // cache nothing the one-instruction view allowed
+    }
+    if (this.watch === undefined && this.mem.isRam(pa - off, 4096)) this.tlb.fill(la, pa, perm);
+    return pa;
+  }
+
+  /**
+   * The second-level check, after the guest's page tables allowed the access:
+   * throws AccessViolation when the frame forbids it, and returns the TLB bits
+   * the domain's permissions leave, so that only permitted accesses hit the TLB.
+   */
+  private checkAccess(la: number, pa: number, access: Access, perm: number): number {
+    const gfn = Math.floor(pa / 4096), table = this.mem.access;
+    const shot = this.oneShot;
+    const allowed = shot === OPEN ? PageAccess.RWX : shot?.get(gfn) ?? table.get(gfn);
+    if ((allowed & NEEDS[access]) === 0 && this.unchecked === 0) throw new AccessViolation(pa, la, access);
+    return perm & tlbMask(table.get(gfn));
+  }
+
+  /** Lift or override the second-level permissions for one instruction (see `oneShot`). */
+  beginOneShot(view: typeof OPEN | ReadonlyMap<number, number>): void {
+    this.oneShot = view;
+    this.tlb.flushAll(); // entries filled under the domain's permissions may allow what the view forbids
+  }
+
+  endOneShot(): void {
+    this.oneShot = undefined;
   }
 
   /**

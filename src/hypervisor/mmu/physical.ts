@@ -8,6 +8,7 @@
  * poke) calls `onCodeWrite` first, so breakpoints written as int3 are seen on
  * the very next fetch.
  */
+import { PageAccessTable } from './page-access.js';
 import { PAGE_SHIFT } from './paging-bits.js';
 
 /** Accesses to guest-physical addresses outside RAM: MMIO devices (see devices/bus). */
@@ -26,6 +27,8 @@ export class PhysicalMemory {
   /** Called before a write lands in a code page. */
   onCodeWrite: (page: number) => void = () => {};
   mmio: MmioHandler | undefined;
+  /** Second-level r/w/x per frame, set by introspection (page-access.ts). */
+  readonly access: PageAccessTable;
 
   constructor(readonly size: number) {
     if (size <= 0 || size % 4096 !== 0) throw new RangeError(`guest memory size must be a positive multiple of 4 KiB, got ${size}`);
@@ -33,6 +36,7 @@ export class PhysicalMemory {
     this.view = new DataView(this.bytes.buffer);
     this.pages = size >>> PAGE_SHIFT;
     this.codePages = new Uint8Array(this.pages);
+    this.access = new PageAccessTable(this.pages);
   }
 
   isRam(pa: number, len = 1): boolean {

@@ -24,6 +24,8 @@ export const ExitReason = {
   DESCRIPTOR: 'descriptor',
   INTERRUPT_WINDOW: 'interrupt-window',
   NMI_WINDOW: 'nmi-window',
+  /** An access the second-level page permissions forbid (EPT violation / nested page fault). */
+  MEM_ACCESS: 'mem-access',
 } as const;
 export type ExitReason = (typeof ExitReason)[keyof typeof ExitReason];
 
@@ -53,6 +55,11 @@ export interface VmExit {
   io?: { port: number; size: number; in: boolean; string: boolean; rep: boolean };
   cpuid?: { leaf: number; subleaf: number };
   descriptor?: { instruction: string };
+  /**
+   * For MEM_ACCESS: the guest-physical address, the linear one (absent for an
+   * access without one), and what was attempted (Xen's vm_event_mem_access).
+   */
+  memAccess?: { gpa: number; gla?: number; read: boolean; write: boolean; execute: boolean };
 }
 
 /** An event to inject at the next entry (VM-entry interruption information / SVM EVENTINJ). */

@@ -25,6 +25,7 @@ import type { OpcodeTable } from '../cpu/decode/table.js';
 import { Flag } from '../cpu/regs.js';
 import { resetCpu, startupCpu } from '../cpu/reset.js';
 import type { InterruptController, VcpuSignals, VirtualClock } from '../devices/interrupts.js';
+import { OPEN } from '../mmu/mmu.js';
 import type { PhysicalMemory } from '../mmu/physical.js';
 import { EventKind, ExitReason, type Injection, type VmExit } from './exit.js';
 import { VcpuStats } from './stats.js';
@@ -191,8 +192,24 @@ export class Vcpu implements VcpuSignals, VirtualClock {
       }
       return;
     }
+    if (exit.reason === ExitReason.MEM_ACCESS) {
+      // As if unmonitored, the access happens: the instruction runs once past the page
+      // permissions (Xen's VM_EVENT_FLAG_EMULATE); dropped, it is skipped and the access denied.
+      if (action === 'reinject') this.cpu.mmu.beginOneShot(OPEN);
+      else if (action === 'drop') this.cpu.rip = exit.rip + exit.instructionLength;
+      return;
+    }
     if (action === 'reinject') this.emulateNext();
     else if (action === 'drop') this.cpu.rip = exit.rip + exit.instructionLength;
+  }
+
+  /**
+   * Run this vCPU's next instruction under these frame permissions instead of the
+   * domain's, then restore them (a reply's step permissions: Xen's altp2m view switch
+   * plus a single step, done in one).
+   */
+  stepWithPageAccess(view: ReadonlyMap<number, number>): void {
+    this.cpu.mmu.beginOneShot(view);
   }
 
   attachInterruptController(intc: InterruptController & { cr8: number }): void {

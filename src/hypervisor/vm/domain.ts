@@ -75,6 +75,16 @@ export class Domain {
   }
 
   /**
+   * Set a frame's second-level permissions (PageAccess bits; RWX lifts every
+   * restriction), as Xen's xc_set_mem_access. Every vCPU's TLB is flushed so
+   * that no cached translation outlives what it allowed.
+   */
+  setPageAccess(gfn: number, access: number): void {
+    this.mem.access.set(gfn, access);
+    for (const v of this.vcpus) v.cpu.mmu.tlb.flushAll();
+  }
+
+  /**
    * Inputs from outside, with the domain time at which they were applied: a run
    * is reproducible from its image and this log (DESIGN "The run loop").
    */
