@@ -11,11 +11,11 @@
  */
 import { cpus } from 'node:os';
 import { connect } from '@nats-io/transport-node';
-import { MonitorEvent as PbEvent } from '../src/generated/tsvmi/v1/event.js';
 import { Action, MonitorReply } from '../src/generated/tsvmi/v1/reply.js';
 import { Reason } from '../src/monitor/event.js';
 import { Monitor } from '../src/monitor/monitor.js';
 import { NatsMonitorBridge } from '../src/monitor/nats.js';
+import { NatsLink } from '../src/monitor/nats-link.js';
 import { subjects } from '../src/monitor/subjects.js';
 import { breakpointDomain } from '../test/support/breakpoint-guest.js';
 import { startNatsServer } from '../test/support/nats-server.js';
@@ -79,19 +79,19 @@ async function overNats(url: string, vcpus: number, action: ReplyAction): Promis
   let finish!: () => void;
   const done = new Promise<void>((resolve) => { finish = resolve; });
   const wireAction = action === 'drop' ? Action.ACTION_DROP : Action.ACTION_REINJECT;
-  client.subscribe(s.allEvents, {
-    callback: (_err, m) => {
-      const e = PbEvent.decode(m.data);
-      if (rec.note(e.vcpu, process.hrtime.bigint())) { finish(); return; }
-      client.publish(s.reply, MonitorReply.encode({ ...MonitorReply.fromPartial({ domain: d.name }), seq: e.seq, action: wireAction }).finish());
-    },
-  });
-  await client.flush();
   const bridge = new NatsMonitorBridge(monitor, service);
   await service.flush();
+  // Attached as the controller; replies go out fire-and-forget (publish, no StatusReply
+  // awaited), as a client that trusts its replies would send them: one message each way.
+  const link = new NatsLink(client, d.name);
+  const { session } = await link.control((e) => {
+    if (rec.note(e.vcpu, process.hrtime.bigint())) { finish(); return; }
+    client.publish(s.reply, MonitorReply.encode({ ...MonitorReply.fromPartial({ domain: d.name }), seq: e.seq, action: wireAction, session }).finish());
+  });
   void d.runForever();
   await done;
   await bridge.close();
+  await link.close();
   await client.close();
   await service.close();
   return rec.result();

@@ -2,7 +2,7 @@
  * The control plane of one domain, on the wire's types (proto/tsvmi/v1/control.proto)
  * so that every transport serves exactly the same operations: guest memory
  * (physical, and virtual through a CR3 or a vCPU), registers, pause and resume,
- * the monitor configuration, capabilities and domain info. Every request is
+ * page permissions, the monitor configuration, capabilities and domain info. Every request is
  * validated first; a bad one throws a MonitorError and changes nothing.
  */
 import { GuestFault, hasErrorCode } from '../hypervisor/cpu/fault.js';
@@ -15,14 +15,14 @@ import { EventType, Reason as PbReason, Vendor } from '../generated/tsvmi/v1/com
 import {
   DomainState, SingleStepMode, VcpuState,
   type CapabilitiesReply, type DomainInfoReply, type GetRegistersReply, type GetRegistersRequest, type MonitorConfig as PbMonitorConfig,
-  type InjectRequest, type ReadPhysicalRequest, type ReadVirtualRequest, type SetRegistersRequest, type WritePhysicalRequest, type WriteVirtualRequest,
+  type InjectRequest, type ReadPhysicalRequest, type SetPagePermissionsRequest, type ReadVirtualRequest, type SetRegistersRequest, type WritePhysicalRequest, type WriteVirtualRequest,
 } from '../generated/tsvmi/v1/control.js';
 import type { MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { Reason, snapshot } from './event.js';
 import type { Monitor } from './monitor.js';
 import { checkRegisters, fromUpdate, isCanonical, writeRegisters } from './register-write.js';
-import { registers } from './wire.js';
+import { pageAccessMap, registers } from './wire.js';
 
 /** The most one read or write moves (libvmi reads page by page; this allows a few hundred pages). */
 export const MAX_TRANSFER = 1 << 20;
@@ -38,6 +38,7 @@ const REASONS: ReadonlyMap<PbReason, Reason> = new Map([
   [PbReason.REASON_MOV_TO_MSR, Reason.MOV_TO_MSR],
   [PbReason.REASON_IO_INSTRUCTION, Reason.IO_INSTRUCTION],
   [PbReason.REASON_DESCRIPTOR_ACCESS, Reason.DESCRIPTOR_ACCESS],
+  [PbReason.REASON_MEM_ACCESS, Reason.MEM_ACCESS],
 ]);
 
 const WIRE_VENDOR = { intel: Vendor.VENDOR_INTEL, amd: Vendor.VENDOR_AMD } as const;
@@ -182,6 +183,12 @@ export class ControlPlane {
   resume(r: { domain: string; vcpu?: number | undefined }): void {
     this.checkDomain(r.domain);
     this.monitor.resume(r.vcpu);
+  }
+
+  /** Xen's xc_set_mem_access: a forbidden access raises a mem-access event (when enabled) instead of happening. */
+  setPagePermissions(r: SetPagePermissionsRequest): void {
+    this.checkDomain(r.domain);
+    this.monitor.setPageAccess(pageAccessMap(r.pages));
   }
 
   setMonitorConfig(r: { domain: string; config: PbMonitorConfig | undefined }): void {

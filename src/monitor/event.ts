@@ -18,6 +18,8 @@ export const Reason = {
   MOV_TO_MSR: 'mov-to-msr',
   IO_INSTRUCTION: 'io-instruction',
   DESCRIPTOR_ACCESS: 'descriptor-access',
+  /** An access the page permissions forbid (control.set-page-permissions). */
+  MEM_ACCESS: 'mem-access',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -31,12 +33,17 @@ const BY_EXIT: Partial<Record<ExitReason, Reason>> = {
   [ExitReason.MSR_WRITE]: Reason.MOV_TO_MSR,
   [ExitReason.IO]: Reason.IO_INSTRUCTION,
   [ExitReason.DESCRIPTOR]: Reason.DESCRIPTOR_ACCESS,
+  [ExitReason.MEM_ACCESS]: Reason.MEM_ACCESS,
 };
 
 export const reasonOfExit = (exit: VmExit): Reason | undefined => BY_EXIT[exit.reason];
 
-/** Xen's VM_EVENT_FLAG_VCPU_PAUSED: the vCPU waits for the reply (a sync event). */
-export const EventFlag = { VCPU_PAUSED: 1 } as const;
+/**
+ * Event flags as on the wire (proto EventFlag): VCPU_PAUSED is Xen's VM_EVENT_FLAG_VCPU_PAUSED
+ * (a sync event: the vCPU waits for the reply); REDELIVERED marks an event handed to a
+ * controller again because the previous one left without answering it.
+ */
+export const EventFlag = { VCPU_PAUSED: 1, EMULATED: 2, REDELIVERED: 4 } as const;
 
 export interface Registers {
   /** RAX..R15 in encoding order, as 64-bit values. */

@@ -3,7 +3,7 @@
  * vm_event. It turns the vCPUs' exits into events for the enabled reasons,
  * holds sync events (and their vCPUs) in the bounded ring until exactly one
  * valid reply arrives, and applies replies: drop, reinject, pause, plus
- * toggle single-step and set registers. One controller at a time; observers
+ * toggle single-step, set registers, emulate and step permissions. One controller at a time; observers
  * get copies of everything and cannot reply.
  */
 import { GuestFault } from '../hypervisor/cpu/fault.js';
@@ -28,6 +28,14 @@ export interface Reply {
   toggleSingleStep?: boolean;
   /** Registers to write before the vCPU resumes (e.g. to skip a CPUID with results). */
   setRegisters?: RegisterWrite;
+  /**
+   * For a mem-access event: run the instruction once past the page permissions (Xen's
+   * VM_EVENT_FLAG_EMULATE). That is what `reinject` does to a mem-access event anyway;
+   * the flag says so explicitly, and contradicts `drop`.
+   */
+  emulate?: boolean;
+  /** Frame permissions for the vCPU's next instruction only (PageAccess bits by gfn), then the domain's again. */
+  stepPermissions?: ReadonlyMap<number, number>;
 }
 
 export type Role = 'controller' | 'observer';
@@ -88,6 +96,11 @@ export class Monitor {
     for (const v of domain.vcpus) v.exitHandler = (exit) => this.onExit(v, exit);
   }
 
+  /** The sequence number of the latest event raised (0 before the first). */
+  get lastSeq(): bigint {
+    return this.seq;
+  }
+
   configure(config: MonitorConfig): void {
     this.config = { ...config };
     for (const v of this.domain.vcpus) applyConfig(v, this.config);
@@ -116,7 +129,7 @@ export class Monitor {
         if (role === 'observer') { this.observers.delete(sink); return; }
         // Paused vCPUs stay paused; their events go to the next controller.
         this.controller = undefined;
-        this.ring.requeueOutstanding();
+        for (const e of this.ring.requeueOutstanding()) e.flags |= EventFlag.REDELIVERED;
         this.armTimeout();
       },
     };
@@ -219,6 +232,25 @@ export class Monitor {
     this.domain.kick();
   }
 
+  /**
+   * Set frames' page permissions (PageAccess bits; rwx lifts the restriction), Xen's
+   * xc_set_mem_access: every frame is checked before any changes.
+   */
+  setPageAccess(pages: ReadonlyMap<number, number>): void {
+    const outside = this.frameOutside(pages.keys());
+    if (outside) throw new MonitorError(MonitorErrorCode.OUT_OF_RANGE, outside);
+    for (const [gfn, access] of pages) this.domain.setPageAccess(gfn, access);
+  }
+
+  /** Why the first of these frames is not guest RAM, if one is not. */
+  private frameOutside(gfns: Iterable<number>): string | undefined {
+    const frames = this.domain.mem.pages;
+    for (const gfn of gfns) {
+      if (!Number.isInteger(gfn) || gfn < 0 || gfn >= frames) return `frame 0x${gfn.toString(16)} is outside guest memory (${frames} frames)`;
+    }
+    return undefined;
+  }
+
   /** The vCPU by index, or a typed refusal. */
   vcpu(index: number): Vcpu {
     const v = this.domain.vcpus[index];
@@ -243,6 +275,10 @@ export class Monitor {
       this.refuse(MonitorErrorCode.ALREADY_ANSWERED, `event ${r.seq} was already answered or is not waiting for a reply`);
     }
     if (r.action !== 'drop' && r.action !== 'reinject') this.refuse(MonitorErrorCode.INVALID_REPLY, `the reply to event ${r.seq} says neither drop nor reinject`);
+    if (r.emulate && e.reason !== Reason.MEM_ACCESS) this.refuse(MonitorErrorCode.INVALID_REPLY, `emulate applies to mem-access events; event ${r.seq} is ${e.reason}`);
+    if (r.emulate && r.action === 'drop') this.refuse(MonitorErrorCode.INVALID_REPLY, `the reply to event ${r.seq} says both emulate and drop`);
+    const outside = this.frameOutside(r.stepPermissions?.keys() ?? []);
+    if (outside) this.refuse(MonitorErrorCode.OUT_OF_RANGE, `the step permissions of the reply to event ${r.seq}: ${outside}`);
     const v = this.domain.vcpus[e.vcpu]!;
     if (r.setRegisters) {
       try {
@@ -253,7 +289,8 @@ export class Monitor {
       }
     }
     if (r.toggleSingleStep) v.setSingleStep(!v.singleStepping);
-    v.resolveExit(r.action);
+    if (r.stepPermissions) v.stepWithPageAccess(r.stepPermissions);
+    v.resolveExit(r.action); // a reinjected mem-access opens every frame for the instruction instead
     if (r.pause) this.pause(e.vcpu);
     this.ring.answer(r.seq);
     this.pump();

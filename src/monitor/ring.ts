@@ -48,10 +48,12 @@ export class EventRing {
     return this.admitWaiting();
   }
 
-  /** Unanswered events go back to the front of the queue (for the next controller). */
-  requeueOutstanding(): void {
-    this.queued.unshift(...[...this.outstanding.values()].sort((a, b) => (a.seq < b.seq ? -1 : 1)));
+  /** Unanswered events go back to the front of the queue (for the next controller); returns them. */
+  requeueOutstanding(): MonitorEvent[] {
+    const back = [...this.outstanding.values()].sort((a, b) => (a.seq < b.seq ? -1 : 1));
+    this.queued.unshift(...back);
     this.outstanding.clear();
+    return back;
   }
 
   /** Drop an event that no longer applies (a breakpoint that was removed). */

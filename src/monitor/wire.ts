@@ -3,13 +3,15 @@
  * Decoding a reply validates it completely before anything is applied, so a
  * malformed reply is refused with a typed error and changes nothing.
  */
+import { PageAccess } from '../hypervisor/mmu/page-access.js';
+import type { PageAccess as PbPageAccess } from '../generated/tsvmi/v1/common.js';
 import { ErrorCode, type Error as PbError } from '../generated/tsvmi/v1/error.js';
 import * as pb from '../generated/tsvmi/v1/event.js';
 import type { Registers as PbRegisters } from '../generated/tsvmi/v1/registers.js';
 import { Action, MonitorReply } from '../generated/tsvmi/v1/reply.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { Reason, u64, type MonitorEvent, type Registers } from './event.js';
-import type { Reply } from './monitor.js';
+import type { Monitor, Reply, Session } from './monitor.js';
 import { fromUpdate, GPR_NAMES } from './register-write.js';
 
 const PAGE_SHIFT = 12n;
@@ -47,6 +49,13 @@ function reasonOf(e: MonitorEvent): pb.MonitorEvent['reason'] {
     }
     case Reason.IO_INSTRUCTION:
       return { $case: 'ioInstruction', value: { ...x.io! } };
+    case Reason.MEM_ACCESS: {
+      const m = x.memAccess!;
+      return {
+        $case: 'memAccess',
+        value: { gfn: BigInt(Math.floor(m.gpa / 4096)), offset: BigInt(m.gpa % 4096), ...(m.gla !== undefined ? { gla: u64(m.gla) } : {}), read: m.read, write: m.write, execute: m.execute },
+      };
+    }
     case Reason.DESCRIPTOR_ACCESS: {
       const name = `DESCRIPTOR_INSTRUCTION_${x.descriptor!.instruction.toUpperCase()}` as keyof typeof pb.DescriptorInstruction;
       return { $case: 'descriptorAccess', value: { instruction: pb.DescriptorInstruction[name] ?? 0, instructionLength: x.instructionLength } };
@@ -73,12 +82,42 @@ export function decodeReply(bytes: Uint8Array, domain: string): Reply {
     throw new MonitorError(MonitorErrorCode.INVALID_REPLY, `malformed MonitorReply: ${(cause as Error).message}`, { cause });
   }
   if (m.domain !== domain) invalid(`reply for domain "${m.domain}" sent to domain "${domain}"`);
-  if (m.emulate || m.stepPermissions.length > 0) throw new MonitorError(MonitorErrorCode.UNSUPPORTED, 'emulate and step permissions are not supported yet');
   const action = m.action === Action.ACTION_DROP ? 'drop' : m.action === Action.ACTION_REINJECT ? 'reinject' : undefined;
-  const reply: Reply = { seq: m.seq, pause: m.pause, toggleSingleStep: m.toggleSingleStep };
+  const reply: Reply = { seq: m.seq, pause: m.pause, toggleSingleStep: m.toggleSingleStep, emulate: m.emulate };
   if (action) reply.action = action; // a reply without one is refused by the monitor, with the event named
   if (m.setRegisters) reply.setRegisters = fromUpdate(m.setRegisters);
+  if (m.stepPermissions.length > 0) reply.stepPermissions = pageAccessMap(m.stepPermissions);
   return reply;
+}
+
+/**
+ * PageAccess messages as PageAccess bits by frame. A frame named twice is refused rather
+ * than resolved by order; frames beyond guest memory are the monitor's to refuse.
+ */
+export function pageAccessMap(pages: readonly PbPageAccess[]): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of pages) {
+    if (p.gfn >= 1n << 40n) throw new MonitorError(MonitorErrorCode.OUT_OF_RANGE, `frame 0x${p.gfn.toString(16)} is beyond any guest memory`);
+    const gfn = Number(p.gfn);
+    if (out.has(gfn)) throw new MonitorError(MonitorErrorCode.INVALID_ARGUMENT, `frame 0x${p.gfn.toString(16)} is named twice`);
+    out.set(gfn, (p.read ? PageAccess.R : 0) | (p.write ? PageAccess.W : 0) | (p.execute ? PageAccess.X : 0));
+  }
+  return out;
+}
+
+/**
+ * Decode a reply off the wire and give it to the controller's session. A reply that
+ * cannot be decoded is counted as refused here; the monitor counts its own refusals.
+ */
+export function applyWireReply(monitor: Monitor, session: Session, bytes: Uint8Array): void {
+  let reply: Reply;
+  try {
+    reply = decodeReply(bytes, monitor.domain.name);
+  } catch (e) {
+    if (e instanceof MonitorError) monitor.countRefused(e.code);
+    throw e;
+  }
+  session.reply(reply);
 }
 
 /** MonitorError codes as the wire's ErrorCode. */

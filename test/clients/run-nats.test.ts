@@ -11,8 +11,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Reason } from '../../src/generated/tsvmi/v1/common.js';
 import { DomainInfoReply, DomainInfoRequest, DomainState, ResumeRequest, SetMonitorConfigRequest, StatusReply } from '../../src/generated/tsvmi/v1/control.js';
-import { MonitorEvent } from '../../src/generated/tsvmi/v1/event.js';
-import { Action, MonitorReply } from '../../src/generated/tsvmi/v1/reply.js';
+import { Action } from '../../src/generated/tsvmi/v1/reply.js';
+import type { Controller } from '../../src/monitor/link.js';
+import { NatsLink } from '../../src/monitor/nats-link.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 
 const TSVMI = join(process.cwd(), 'dist/clients/tsvmi.js');
@@ -40,6 +41,7 @@ describe('tsvmi run --nats', function () {
     child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     const nc = await connect({ servers: server.url });
+    let ctl!: Controller;
     try {
       let i: DomainInfoReply | undefined;
       for (let k = 0; k < 100 && !(i = await info(nc)); k++) await sleep(50);
@@ -48,15 +50,14 @@ describe('tsvmi run --nats', function () {
 
       const config = SetMonitorConfigRequest.encode({ domain: 'demo', config: { reasons: [{ reason: Reason.REASON_SOFTWARE_BREAKPOINT, enabled: true, sync: true, onChangeOnly: false, indexes: [] }], includeEmulated: false } }).finish();
       assert.deepEqual(StatusReply.decode((await nc.request('tsvmi.v1.demo.control.set-monitor-config', config, { timeout: 5_000 })).data), { error: undefined });
+      // The client that answers is the domain's controller: it attaches (a plain NATS
+      // client could send the same AttachControllerRequest; NatsLink does just that).
       let breakpoints = 0;
-      nc.subscribe('tsvmi.v1.demo.events.>', {
-        callback: (_err, m) => {
-          const e = MonitorEvent.decode(m.data);
-          if (e.reason?.$case === 'softwareBreakpoint') breakpoints++;
-          nc.publish('tsvmi.v1.demo.reply', MonitorReply.encode({ ...MonitorReply.fromPartial({ domain: 'demo' }), seq: e.seq, action: Action.ACTION_REINJECT }).finish());
-        },
-      });
-      await nc.flush();
+      const link = new NatsLink(nc, 'demo');
+      await link.control((e) => {
+        if (e.reason?.$case === 'softwareBreakpoint') breakpoints++;
+        void ctl.reply({ seq: e.seq, action: Action.ACTION_REINJECT });
+      }).then((c) => { ctl = c; });
       assert.deepEqual(StatusReply.decode((await nc.request('tsvmi.v1.demo.control.resume', ResumeRequest.encode({ domain: 'demo' }).finish(), { timeout: 5_000 })).data), { error: undefined });
       assert.equal(await exited, 1, stderr);
       assert.match(stdout, /shutdown: init exited with code 0/);

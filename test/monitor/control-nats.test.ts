@@ -55,7 +55,8 @@ describe('control plane (NATS transport)', function () {
       assert.equal(caps.monitorTrap, vendor === 'intel', 'MTF exists on vmx only');
       assert.equal(caps.singleStep, vendor === 'intel' ? SingleStepMode.SINGLE_STEP_MODE_MTF : SingleStepMode.SINGLE_STEP_MODE_RFLAGS_TF);
       assert.ok(caps.reasons.includes(PbReason.REASON_SOFTWARE_BREAKPOINT));
-      assert.ok(!caps.reasons.includes(PbReason.REASON_MEM_ACCESS), 'not offered until it exists');
+      assert.ok(caps.reasons.includes(PbReason.REASON_MEM_ACCESS));
+      assert.ok(!caps.reasons.includes(PbReason.REASON_INTERRUPT), 'not offered until it exists');
       const info = await call('info', DomainInfoRequest, {}, DomainInfoReply);
       assert.equal(info.vcpus, 2);
       assert.equal(info.memoryBytes, 4n << 20n);
@@ -144,7 +145,7 @@ describe('control plane (NATS transport)', function () {
     assert.equal((await running).kind, 'limit');
     assert.ok(monitor.eventsByVcpu.reduce((a, b) => a + b) >= 2);
     const unsupported = await call('control.set-monitor-config', SetMonitorConfigRequest, {
-      config: { reasons: [{ reason: PbReason.REASON_MEM_ACCESS, enabled: true, sync: true, onChangeOnly: false, indexes: [] }], includeEmulated: false },
+      config: { reasons: [{ reason: PbReason.REASON_INTERRUPT, enabled: true, sync: true, onChangeOnly: false, indexes: [] }], includeEmulated: false },
     }, StatusReply);
     assert.equal(unsupported.error?.code, ErrorCode.ERROR_CODE_UNSUPPORTED);
     await bridge.close();

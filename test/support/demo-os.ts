@@ -1,6 +1,6 @@
 /** The demo OS and self-test kernel booted in a Domain, and the demo OS's own check of its serial output. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,4 +39,15 @@ export function xenAccessSetup(): { domain: Domain; serial: () => string; monito
     [Reason.WRITE_CTRLREG]: { sync: false, onChangeOnly: true },
   });
   return { domain, serial, monitor };
+}
+
+/** The kernel is linked at -2 GiB + its physical load address (guests/os/kernel/linker.ld, KERNEL_VMA). */
+const KERNEL_VIRT_BASE = 0xffffffff80000000n;
+
+/** A demo-OS kernel symbol's virtual address and its guest frame, from the ELF's symbol table (nm). */
+export function kernelSymbol(name: string): { va: bigint; gfn: number } {
+  const line = execFileSync('nm', [join(OS, 'kernel.elf')], { encoding: 'utf8' }).split('\n').find((l) => l.endsWith(` ${name}`));
+  if (!line) throw new Error(`no symbol ${name} in the demo OS kernel`);
+  const va = BigInt(`0x${line.split(' ')[0]}`);
+  return { va, gfn: Number((va - KERNEL_VIRT_BASE) >> 12n) };
 }

@@ -334,6 +334,32 @@ export interface SetMonitorConfigRequest {
   config: MonitorConfig | undefined;
 }
 
+/**
+ * Subscribe to the events first, then attach: events queued before the
+ * attach are published again for the new controller.
+ */
+export interface AttachControllerRequest {
+  domain: string;
+}
+
+export interface AttachControllerReply {
+  /** ERROR_CODE_BUSY while another controller holds the domain */
+  error: Error | undefined;
+  session: string;
+  /** Send a KeepaliveRequest at least this often, or the session ends. */
+  leaseMs: number;
+}
+
+export interface KeepaliveRequest {
+  domain: string;
+  session: string;
+}
+
+export interface DetachControllerRequest {
+  domain: string;
+  session: string;
+}
+
 export interface CapabilitiesRequest {
   domain: string;
 }
@@ -2136,6 +2162,348 @@ export const SetMonitorConfigRequest: MessageFns<SetMonitorConfigRequest> = {
     message.config = (object.config !== undefined && object.config !== null)
       ? MonitorConfig.fromPartial(object.config)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseAttachControllerRequest(): AttachControllerRequest {
+  return { domain: "" };
+}
+
+export const AttachControllerRequest: MessageFns<AttachControllerRequest> = {
+  encode(message: AttachControllerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domain !== "") {
+      writer.uint32(10).string(message.domain);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttachControllerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttachControllerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domain = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttachControllerRequest {
+    return { domain: isSet(object.domain) ? globalThis.String(object.domain) : "" };
+  },
+
+  toJSON(message: AttachControllerRequest): unknown {
+    const obj: any = {};
+    if (message.domain !== "") {
+      obj.domain = message.domain;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AttachControllerRequest>): AttachControllerRequest {
+    return AttachControllerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AttachControllerRequest>): AttachControllerRequest {
+    const message = createBaseAttachControllerRequest();
+    message.domain = object.domain ?? "";
+    return message;
+  },
+};
+
+function createBaseAttachControllerReply(): AttachControllerReply {
+  return { error: undefined, session: "", leaseMs: 0 };
+}
+
+export const AttachControllerReply: MessageFns<AttachControllerReply> = {
+  encode(message: AttachControllerReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.error !== undefined) {
+      Error.encode(message.error, writer.uint32(10).fork()).join();
+    }
+    if (message.session !== "") {
+      writer.uint32(18).string(message.session);
+    }
+    if (message.leaseMs !== 0) {
+      writer.uint32(24).uint32(message.leaseMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AttachControllerReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttachControllerReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.error = Error.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.session = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.leaseMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AttachControllerReply {
+    return {
+      error: isSet(object.error) ? Error.fromJSON(object.error) : undefined,
+      session: isSet(object.session) ? globalThis.String(object.session) : "",
+      leaseMs: isSet(object.leaseMs)
+        ? globalThis.Number(object.leaseMs)
+        : isSet(object.lease_ms)
+        ? globalThis.Number(object.lease_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: AttachControllerReply): unknown {
+    const obj: any = {};
+    if (message.error !== undefined) {
+      obj.error = Error.toJSON(message.error);
+    }
+    if (message.session !== "") {
+      obj.session = message.session;
+    }
+    if (message.leaseMs !== 0) {
+      obj.leaseMs = Math.round(message.leaseMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AttachControllerReply>): AttachControllerReply {
+    return AttachControllerReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AttachControllerReply>): AttachControllerReply {
+    const message = createBaseAttachControllerReply();
+    message.error = (object.error !== undefined && object.error !== null) ? Error.fromPartial(object.error) : undefined;
+    message.session = object.session ?? "";
+    message.leaseMs = object.leaseMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseKeepaliveRequest(): KeepaliveRequest {
+  return { domain: "", session: "" };
+}
+
+export const KeepaliveRequest: MessageFns<KeepaliveRequest> = {
+  encode(message: KeepaliveRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domain !== "") {
+      writer.uint32(10).string(message.domain);
+    }
+    if (message.session !== "") {
+      writer.uint32(18).string(message.session);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): KeepaliveRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseKeepaliveRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domain = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.session = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): KeepaliveRequest {
+    return {
+      domain: isSet(object.domain) ? globalThis.String(object.domain) : "",
+      session: isSet(object.session) ? globalThis.String(object.session) : "",
+    };
+  },
+
+  toJSON(message: KeepaliveRequest): unknown {
+    const obj: any = {};
+    if (message.domain !== "") {
+      obj.domain = message.domain;
+    }
+    if (message.session !== "") {
+      obj.session = message.session;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<KeepaliveRequest>): KeepaliveRequest {
+    return KeepaliveRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<KeepaliveRequest>): KeepaliveRequest {
+    const message = createBaseKeepaliveRequest();
+    message.domain = object.domain ?? "";
+    message.session = object.session ?? "";
+    return message;
+  },
+};
+
+function createBaseDetachControllerRequest(): DetachControllerRequest {
+  return { domain: "", session: "" };
+}
+
+export const DetachControllerRequest: MessageFns<DetachControllerRequest> = {
+  encode(message: DetachControllerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domain !== "") {
+      writer.uint32(10).string(message.domain);
+    }
+    if (message.session !== "") {
+      writer.uint32(18).string(message.session);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DetachControllerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDetachControllerRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domain = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.session = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DetachControllerRequest {
+    return {
+      domain: isSet(object.domain) ? globalThis.String(object.domain) : "",
+      session: isSet(object.session) ? globalThis.String(object.session) : "",
+    };
+  },
+
+  toJSON(message: DetachControllerRequest): unknown {
+    const obj: any = {};
+    if (message.domain !== "") {
+      obj.domain = message.domain;
+    }
+    if (message.session !== "") {
+      obj.session = message.session;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DetachControllerRequest>): DetachControllerRequest {
+    return DetachControllerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DetachControllerRequest>): DetachControllerRequest {
+    const message = createBaseDetachControllerRequest();
+    message.domain = object.domain ?? "";
+    message.session = object.session ?? "";
     return message;
   },
 };

@@ -30,6 +30,8 @@ export enum ErrorCode {
   ERROR_CODE_UNSUPPORTED = 7,
   /** ERROR_CODE_INTERNAL - a bug in tsvmi */
   ERROR_CODE_INTERNAL = 8,
+  /** ERROR_CODE_UNAVAILABLE - client side: no answer in time, or the connection is gone */
+  ERROR_CODE_UNAVAILABLE = 9,
   UNRECOGNIZED = -1,
 }
 
@@ -62,6 +64,9 @@ export function errorCodeFromJSON(object: any): ErrorCode {
     case 8:
     case "ERROR_CODE_INTERNAL":
       return ErrorCode.ERROR_CODE_INTERNAL;
+    case 9:
+    case "ERROR_CODE_UNAVAILABLE":
+      return ErrorCode.ERROR_CODE_UNAVAILABLE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -89,6 +94,8 @@ export function errorCodeToJSON(object: ErrorCode): string {
       return "ERROR_CODE_UNSUPPORTED";
     case ErrorCode.ERROR_CODE_INTERNAL:
       return "ERROR_CODE_INTERNAL";
+    case ErrorCode.ERROR_CODE_UNAVAILABLE:
+      return "ERROR_CODE_UNAVAILABLE";
     case ErrorCode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -103,6 +103,12 @@ export interface MonitorReply {
    * (Xen: VM_EVENT_FLAG_ALTERNATE_P2M with an altp2m view plus single-step).
    */
   stepPermissions: PageAccess[];
+  /**
+   * The controller session answering (AttachControllerReply.session). Over
+   * NATS a reply from anyone but the domain's controller is refused with
+   * ERROR_CODE_PERMISSION_DENIED; in-process the session is the caller's own.
+   */
+  session: string;
 }
 
 function createBaseMonitorReply(): MonitorReply {
@@ -115,6 +121,7 @@ function createBaseMonitorReply(): MonitorReply {
     setRegisters: undefined,
     emulate: false,
     stepPermissions: [],
+    session: "",
   };
 }
 
@@ -146,6 +153,9 @@ export const MonitorReply: MessageFns<MonitorReply> = {
     }
     for (const v of message.stepPermissions) {
       PageAccess.encode(v!, writer.uint32(66).fork()).join();
+    }
+    if (message.session !== "") {
+      writer.uint32(74).string(message.session);
     }
     return writer;
   },
@@ -227,6 +237,14 @@ export const MonitorReply: MessageFns<MonitorReply> = {
             message.stepPermissions.push(PageAccess.decode(reader, reader.uint32()));
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.session = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -261,6 +279,7 @@ export const MonitorReply: MessageFns<MonitorReply> = {
         : globalThis.Array.isArray(object?.step_permissions)
         ? object.step_permissions.map((e: any) => PageAccess.fromJSON(e))
         : [],
+      session: isSet(object.session) ? globalThis.String(object.session) : "",
     };
   },
 
@@ -290,6 +309,9 @@ export const MonitorReply: MessageFns<MonitorReply> = {
     if (message.stepPermissions?.length) {
       obj.stepPermissions = message.stepPermissions.map((e) => PageAccess.toJSON(e));
     }
+    if (message.session !== "") {
+      obj.session = message.session;
+    }
     return obj;
   },
 
@@ -308,6 +330,7 @@ export const MonitorReply: MessageFns<MonitorReply> = {
       : undefined;
     message.emulate = object.emulate ?? false;
     message.stepPermissions = object.stepPermissions?.map((e) => PageAccess.fromPartial(e)) || [];
+    message.session = object.session ?? "";
     return message;
   },
 };

@@ -1,32 +1,26 @@
 /**
- * The control plane on NATS: one request/reply subject per operation,
- * `tsvmi.v1.<domain>.control.<op>`, plus `tsvmi.v1.<domain>.info`, which
- * observers may use too (deploy/nats/README.md). Every answer carries either
- * the result or a typed Error; a request that cannot even be decoded gets an
- * INVALID_ARGUMENT error, never silence.
+ * The control plane's operations as bytes in, bytes out: what every transport
+ * serves, by name — on NATS the name is the subject suffix
+ * (`tsvmi.v1.<domain>.control.<op>`, `….info`; deploy/nats/README.md). Every
+ * answer carries either the result or a typed Error; a request that cannot even
+ * be decoded gets an INVALID_ARGUMENT error, never silence.
  */
-import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   CapabilitiesReply, CapabilitiesRequest, DomainInfoReply, DomainInfoRequest, GetRegistersReply, GetRegistersRequest, InjectRequest,
-  PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest, SetRegistersRequest,
+  PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest, SetPagePermissionsRequest,
+  SetRegistersRequest,
   StatusReply, WritePhysicalRequest, WriteVirtualRequest,
 } from '../generated/tsvmi/v1/control.js';
 import type { Error as PbError } from '../generated/tsvmi/v1/error.js';
 import type { ControlPlane } from './control.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
-import type { subjects } from './subjects.js';
+import type { Codec } from './link.js';
 import { wireError } from './wire.js';
 
-interface Codec<T> {
-  decode(bytes: Uint8Array): T;
-  encode(message: T): { finish(): Uint8Array };
-  fromPartial(object: object): T;
-}
-
-type Handler = (cp: ControlPlane, data: Uint8Array) => Uint8Array;
+export type ControlHandler = (cp: ControlPlane, data: Uint8Array) => Uint8Array;
 
 /** An operation: decode the request, run it, encode the result or the error into the reply type. */
-function op<Q, A extends { error: PbError | undefined }>(req: Codec<Q>, rep: Codec<A>, run: (cp: ControlPlane, q: Q) => Omit<A, 'error'> | void): Handler {
+function op<Q, A extends { error: PbError | undefined }>(req: Codec<Q>, rep: Codec<A>, run: (cp: ControlPlane, q: Q) => Omit<A, 'error'> | void): ControlHandler {
   return (cp, data) => {
     let answer: A;
     try {
@@ -45,7 +39,7 @@ function op<Q, A extends { error: PbError | undefined }>(req: Codec<Q>, rep: Cod
 }
 
 /** Control operations by subject suffix. */
-export const CONTROL_OPS: Readonly<Record<string, Handler>> = {
+export const CONTROL_OPS: Readonly<Record<string, ControlHandler>> = {
   'control.read-physical': op(ReadPhysicalRequest, ReadMemoryReply, (cp, q) => ({ data: Buffer.from(cp.readPhysical(q)) })),
   'control.write-physical': op(WritePhysicalRequest, StatusReply, (cp, q) => cp.writePhysical(q)),
   'control.read-virtual': op(ReadVirtualRequest, ReadMemoryReply, (cp, q) => ({ data: Buffer.from(cp.readVirtual(q)) })),
@@ -55,12 +49,9 @@ export const CONTROL_OPS: Readonly<Record<string, Handler>> = {
   'control.inject': op(InjectRequest, StatusReply, (cp, q) => cp.inject(q)),
   'control.pause': op(PauseRequest, StatusReply, (cp, q) => cp.pause(q)),
   'control.resume': op(ResumeRequest, StatusReply, (cp, q) => cp.resume(q)),
+  'control.set-page-permissions': op(SetPagePermissionsRequest, StatusReply, (cp, q) => cp.setPagePermissions(q)),
   'control.set-monitor-config': op(SetMonitorConfigRequest, StatusReply, (cp, q) => cp.setMonitorConfig(q)),
   'control.capabilities': op(CapabilitiesRequest, CapabilitiesReply, (cp, q) => cp.capabilities(q)),
   'info': op(DomainInfoRequest, DomainInfoReply, (cp, q) => cp.info(q)),
 };
 
-export function serveControl(cp: ControlPlane, nc: NatsConnection, s: ReturnType<typeof subjects>): Subscription[] {
-  return Object.entries(CONTROL_OPS).map(([suffix, handle]) =>
-    nc.subscribe(s.request(suffix), { callback: (_err, m) => { m.respond(handle(cp, m.data)); } }));
-}

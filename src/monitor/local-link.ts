@@ -1,0 +1,68 @@
+/**
+ * The embedded transport's client side: a DomainLink to a monitor in the same
+ * process, with no server. Events, replies and control requests still travel
+ * as protobuf bytes, through the same encoders and operation table as on NATS,
+ * so both transports behave alike down to their errors.
+ */
+import { MonitorEvent } from '../generated/tsvmi/v1/event.js';
+import { MonitorReply } from '../generated/tsvmi/v1/reply.js';
+import { ControlPlane } from './control.js';
+import { CONTROL_OPS } from './control-ops.js';
+import { ErrorCode, gate, RequestError, unwrap, type Codec, type Controller, type DomainLink, type EventHandler } from './link.js';
+import type { Monitor } from './monitor.js';
+import { applyWireReply, encodeEvent, wireError } from './wire.js';
+import type { Error as PbError } from '../generated/tsvmi/v1/error.js';
+import type { MonitorEvent as Raised } from './event.js';
+
+const refusal = (e: unknown): RequestError => RequestError.of(wireError(e));
+const wire = (e: Raised): MonitorEvent => MonitorEvent.decode(encodeEvent(e));
+
+export class LocalLink implements DomainLink {
+  private readonly cp: ControlPlane;
+  private sessions = 0;
+
+  constructor(private readonly monitor: Monitor) {
+    this.cp = new ControlPlane(monitor);
+  }
+
+  get domain(): string {
+    return this.monitor.domain.name;
+  }
+
+  async observe(onEvent: EventHandler): Promise<{ stop(): Promise<void> }> {
+    const s = this.monitor.attach('observer', (e) => onEvent(wire(e)));
+    return { stop: async () => s.detach() };
+  }
+
+  async control(onEvent: EventHandler): Promise<Controller> {
+    const events = gate(onEvent);
+    let s;
+    try {
+      s = this.monitor.attach('controller', (e) => events.deliver(wire(e)));
+    } catch (e) {
+      throw refusal(e);
+    }
+    events.open();
+    const session = `local-${++this.sessions}`, domain = this.domain;
+    return {
+      session,
+      reply: async (r) => {
+        const bytes = MonitorReply.encode({ ...MonitorReply.fromPartial({}), ...r, domain, session }).finish();
+        try {
+          applyWireReply(this.monitor, s, bytes);
+        } catch (e) {
+          throw refusal(e);
+        }
+      },
+      detach: async () => s.detach(),
+    };
+  }
+
+  async request<Q, A extends { error: PbError | undefined }>(op: string, req: Codec<Q>, rep: Codec<A>, q: Partial<Q>): Promise<A> {
+    const handle = CONTROL_OPS[op];
+    if (!handle) throw new RequestError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `no control operation "${op}"`);
+    return unwrap(rep.decode(handle(this.cp, req.encode(req.fromPartial({ ...q, domain: this.domain })).finish())));
+  }
+
+  async close(): Promise<void> {}
+}
