@@ -17,7 +17,7 @@ import {
   type CapabilitiesReply, type DomainInfoReply, type GetRegistersReply, type GetRegistersRequest, type MonitorConfig as PbMonitorConfig,
   type InjectRequest, type ReadPhysicalRequest, type SetPagePermissionsRequest, type ReadVirtualRequest, type SetRegistersRequest, type WritePhysicalRequest, type WriteVirtualRequest,
 } from '../generated/tsvmi/v1/control.js';
-import type { MonitorConfig } from './config.js';
+import { MONITORABLE_CRS, type MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { Reason, snapshot } from './event.js';
 import type { Monitor } from './monitor.js';
@@ -39,6 +39,7 @@ const REASONS: ReadonlyMap<PbReason, Reason> = new Map([
   [PbReason.REASON_IO_INSTRUCTION, Reason.IO_INSTRUCTION],
   [PbReason.REASON_DESCRIPTOR_ACCESS, Reason.DESCRIPTOR_ACCESS],
   [PbReason.REASON_MEM_ACCESS, Reason.MEM_ACCESS],
+  [PbReason.REASON_INTERRUPT, Reason.INTERRUPT],
 ]);
 
 const WIRE_VENDOR = { intel: Vendor.VENDOR_INTEL, amd: Vendor.VENDOR_AMD } as const;
@@ -55,6 +56,14 @@ function msrExists(c: Cpu, index: number): boolean {
     if (e instanceof GuestFault) return false;
     throw e;
   }
+}
+
+/** Indexes select CRs or MSRs, and only for those two reasons. */
+function checkIndexes(reason: Reason, indexes: readonly number[]): void {
+  if (reason === Reason.MOV_TO_MSR) return;
+  if (reason !== Reason.WRITE_CTRLREG) fail(MonitorErrorCode.INVALID_ARGUMENT, `reason ${reason} takes no indexes (only CR and MSR writes do)`);
+  const bad = indexes.find((n) => !MONITORABLE_CRS.includes(n));
+  if (bad !== undefined) fail(MonitorErrorCode.INVALID_ARGUMENT, `CR${bad} writes cannot be monitored (CR${MONITORABLE_CRS.join(', CR')} can)`);
 }
 
 export class ControlPlane {
@@ -195,12 +204,11 @@ export class ControlPlane {
     this.checkDomain(r.domain);
     const config: MonitorConfig = {};
     for (const c of r.config?.reasons ?? []) {
-      const reason = REASONS.get(c.reason) ?? fail(MonitorErrorCode.UNSUPPORTED, `reason ${PbReason[c.reason] ?? c.reason} is not available yet`);
-      if (c.indexes.length > 0) fail(MonitorErrorCode.UNSUPPORTED, 'per-index selection (which CRs or MSRs) is not supported yet');
-      if (c.enabled) config[reason] = { sync: c.sync, ...(c.onChangeOnly ? { onChangeOnly: true } : {}) };
+      const reason = REASONS.get(c.reason) ?? fail(MonitorErrorCode.UNSUPPORTED, `reason ${PbReason[c.reason] ?? c.reason} is not one tsvmi raises`);
+      if (c.indexes.length > 0) checkIndexes(reason, c.indexes);
+      if (c.enabled) config[reason] = { sync: c.sync, ...(c.onChangeOnly ? { onChangeOnly: true } : {}), ...(c.indexes.length > 0 ? { indexes: c.indexes } : {}) };
     }
-    if (r.config?.includeEmulated) fail(MonitorErrorCode.UNSUPPORTED, 'events from emulation paths are not raised yet');
-    this.monitor.configure(config);
+    this.monitor.configure(config, { includeEmulated: r.config?.includeEmulated === true });
   }
 
   capabilities(r: { domain: string }): Omit<CapabilitiesReply, 'error'> {

@@ -20,6 +20,8 @@ export const Reason = {
   DESCRIPTOR_ACCESS: 'descriptor-access',
   /** An access the page permissions forbid (control.set-page-permissions). */
   MEM_ACCESS: 'mem-access',
+  /** An interrupt, NMI or exception delivered to the guest (Xen's VM_EVENT_REASON_INTERRUPT). */
+  INTERRUPT: 'interrupt',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -34,6 +36,7 @@ const BY_EXIT: Partial<Record<ExitReason, Reason>> = {
   [ExitReason.IO]: Reason.IO_INSTRUCTION,
   [ExitReason.DESCRIPTOR]: Reason.DESCRIPTOR_ACCESS,
   [ExitReason.MEM_ACCESS]: Reason.MEM_ACCESS,
+  [ExitReason.INTERRUPT]: Reason.INTERRUPT,
 };
 
 export const reasonOfExit = (exit: VmExit): Reason | undefined => BY_EXIT[exit.reason];

@@ -12,7 +12,7 @@ import type { VmExit } from '../hypervisor/vcpu/exit.js';
 import { ExitReason } from '../hypervisor/vcpu/exit.js';
 import type { ExitAction, Vcpu } from '../hypervisor/vcpu/vcpu.js';
 import type { Domain } from '../hypervisor/vm/domain.js';
-import { applyConfig, type MonitorConfig } from './config.js';
+import { applyConfig, type ConfigOptions, type MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { EventFlag, Reason, reasonOfExit, snapshot, u64, type MonitorEvent } from './event.js';
 import { writeRegisters, type RegisterWrite } from './register-write.js';
@@ -101,9 +101,9 @@ export class Monitor {
     return this.seq;
   }
 
-  configure(config: MonitorConfig): void {
+  configure(config: MonitorConfig, opts: ConfigOptions = {}): void {
     this.config = { ...config };
-    for (const v of this.domain.vcpus) applyConfig(v, this.config);
+    for (const v of this.domain.vcpus) applyConfig(v, this.config, opts);
   }
 
   attach(role: Role, sink: EventSink): Session {
@@ -140,10 +140,12 @@ export class Monitor {
     const cfg = reason === undefined ? undefined : this.config[reason];
     const unmonitored: ExitAction = exit.reason === ExitReason.SINGLESTEP ? 'resume' : 'reinject';
     if (reason === undefined || cfg === undefined) return unmonitored;
+    if (exit.msr && cfg.indexes && !cfg.indexes.includes(exit.msr.index >>> 0)) return unmonitored;
     const before = valueBefore(v, exit);
     if (cfg.onChangeOnly && before !== undefined && before === valueWritten(exit)) return unmonitored;
     const event: MonitorEvent = {
-      domain: this.domain.name, vcpu: v.id, seq: ++this.seq, flags: cfg.sync ? EventFlag.VCPU_PAUSED : 0, reason,
+      domain: this.domain.name, vcpu: v.id, seq: ++this.seq, reason,
+      flags: (cfg.sync ? EventFlag.VCPU_PAUSED : 0) | (exit.emulated ? EventFlag.EMULATED : 0),
       guestTime: BigInt(exit.icount), hostTime: process.hrtime.bigint(), regs: snapshot(v.cpu), exit,
       ...(before !== undefined ? { oldValue: before } : {}),
     };

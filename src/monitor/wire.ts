@@ -49,6 +49,10 @@ function reasonOf(e: MonitorEvent): pb.MonitorEvent['reason'] {
     }
     case Reason.IO_INSTRUCTION:
       return { $case: 'ioInstruction', value: { ...x.io! } };
+    case Reason.INTERRUPT: {
+      const i = x.exception!;
+      return { $case: 'interrupt', value: { vector: i.vector, type: i.type, ...(i.errorCode !== undefined ? { errorCode: i.errorCode } : {}), cr2: u64(i.cr2 ?? 0) } };
+    }
     case Reason.MEM_ACCESS: {
       const m = x.memAccess!;
       return {

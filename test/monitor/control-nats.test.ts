@@ -55,8 +55,7 @@ describe('control plane (NATS transport)', function () {
       assert.equal(caps.monitorTrap, vendor === 'intel', 'MTF exists on vmx only');
       assert.equal(caps.singleStep, vendor === 'intel' ? SingleStepMode.SINGLE_STEP_MODE_MTF : SingleStepMode.SINGLE_STEP_MODE_RFLAGS_TF);
       assert.ok(caps.reasons.includes(PbReason.REASON_SOFTWARE_BREAKPOINT));
-      assert.ok(caps.reasons.includes(PbReason.REASON_MEM_ACCESS));
-      assert.ok(!caps.reasons.includes(PbReason.REASON_INTERRUPT), 'not offered until it exists');
+      assert.deepEqual([...caps.reasons].sort((a, b) => a - b), Object.values(PbReason).filter((r): r is PbReason => typeof r === 'number' && r > 0).sort((a, b) => a - b), 'every reason of the schema');
       const info = await call('info', DomainInfoRequest, {}, DomainInfoReply);
       assert.equal(info.vcpus, 2);
       assert.equal(info.memoryBytes, 4n << 20n);
@@ -145,9 +144,15 @@ describe('control plane (NATS transport)', function () {
     assert.equal((await running).kind, 'limit');
     assert.ok(monitor.eventsByVcpu.reduce((a, b) => a + b) >= 2);
     const unsupported = await call('control.set-monitor-config', SetMonitorConfigRequest, {
-      config: { reasons: [{ reason: PbReason.REASON_INTERRUPT, enabled: true, sync: true, onChangeOnly: false, indexes: [] }], includeEmulated: false },
+      config: { reasons: [{ reason: 99 as PbReason, enabled: true, sync: true, onChangeOnly: false, indexes: [] }], includeEmulated: false },
     }, StatusReply);
     assert.equal(unsupported.error?.code, ErrorCode.ERROR_CODE_UNSUPPORTED);
+    for (const [reason, indexes] of [[PbReason.REASON_CPUID, [0]], [PbReason.REASON_WRITE_CTRLREG, [2]]] as const) {
+      const bad = await call('control.set-monitor-config', SetMonitorConfigRequest, {
+        config: { reasons: [{ reason, enabled: true, sync: true, onChangeOnly: false, indexes: [...indexes] }], includeEmulated: false },
+      }, StatusReply);
+      assert.equal(bad.error?.code, ErrorCode.ERROR_CODE_INVALID_ARGUMENT, bad.error?.message);
+    }
     await bridge.close();
   });
 });

@@ -1,13 +1,15 @@
 /**
  * The monitor itself, in-process, against the running demo OS: what the
  * conformance suite (conformance.test.ts, both transports) does not cover —
- * MSR writes with their old values, on change only — and the Session API's
+ * MSR writes with their old values, on change only and per index; interrupts
+ * delivered; the opt-in for emulated events (seed 003) — and the Session API's
  * own refusals (an observer replying).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { MonitorError, MonitorErrorCode } from '../../src/monitor/errors.js';
-import { Reason, type MonitorEvent } from '../../src/monitor/event.js';
+import { EventFlag, Reason, type MonitorEvent } from '../../src/monitor/event.js';
+import { breakpointDomain, CODE, DB_HANDLER, IDT } from '../support/breakpoint-guest.js';
 import { Monitor } from '../../src/monitor/monitor.js';
 import { boot, checkOs, OS } from '../support/demo-os.js';
 
@@ -15,10 +17,10 @@ const refusal = (f: () => void, code: MonitorErrorCode): void => assert.throws(f
 
 describe('monitor (in-process API)', () => {
   it('reports MSR writes with the value before and after, and on change only skips rewrites', async () => {
-    const writes = async (onChangeOnly: boolean): Promise<MonitorEvent[]> => {
+    const writes = async (onChangeOnly: boolean, indexes?: number[]): Promise<MonitorEvent[]> => {
       const { domain, serial } = boot(join(OS, 'kernel.elf'));
       const monitor = new Monitor(domain);
-      monitor.configure({ [Reason.MOV_TO_MSR]: { sync: false, onChangeOnly } });
+      monitor.configure({ [Reason.MOV_TO_MSR]: { sync: false, onChangeOnly, ...(indexes ? { indexes } : {}) } });
       const seen: MonitorEvent[] = [];
       monitor.attach('observer', (e) => seen.push(e));
       await domain.runForever();
@@ -38,9 +40,58 @@ describe('monitor (in-process API)', () => {
       if (last.has(key)) assert.equal(e.oldValue! & mask, last.get(key)! & mask, `MSR 0x${e.exit.msr!.index.toString(16)} on vCPU ${e.vcpu}`);
       last.set(key, written(e));
     }
+    const efer = await writes(false, [0xc0000080]);
+    assert.deepEqual(efer.map((e) => e.exit.msr!.index), all.filter((e) => e.exit.msr!.index === 0xc0000080).map(() => 0xc0000080), 'indexes select the MSRs reported');
+    assert.ok(efer.length > 0 && efer.length < all.length);
     const changes = await writes(true);
     assert.deepEqual(changes.map((e) => e.seq), all.filter((e) => e.oldValue !== written(e)).map((_, k) => BigInt(k + 1)), 'exactly the writes that change the value');
     assert.ok(changes.every((e) => e.oldValue !== written(e)));
+  });
+
+  it("raises the #DB the svm personality re-injects for a self-stepping guest only when asked, flagged EMULATED (seed 003)", async () => {
+    const debugEvents = async (includeEmulated: boolean): Promise<{ events: MonitorEvent[]; own: number }> => {
+      const d = breakpointDomain(1, 'emu', 'amd');
+      // pushfd; or dword [esp], TF; popfd; nop x3; pushfd; and dword [esp], ~TF; popfd; hlt (IF=0: for good)
+      d.mem.writeBytes(CODE, Uint8Array.of(0x9c, 0x81, 0x0c, 0x24, 0x00, 0x01, 0, 0, 0x9d, 0x90, 0x90, 0x90, 0x9c, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xff, 0xff, 0x9d, 0xf4));
+      d.mem.writeBytes(DB_HANDLER, Uint8Array.of(0x46, 0xcf)); // inc esi; iretd
+      d.mem.write32(IDT + 8, (0x08 << 16) | (DB_HANDLER & 0xffff)); // #DB: 32-bit interrupt gate
+      d.mem.write32(IDT + 12, (DB_HANDLER & 0xffff0000) | 0x8e00);
+      const monitor = new Monitor(d);
+      monitor.configure({ [Reason.DEBUG_EXCEPTION]: { sync: true }, [Reason.SINGLESTEP]: { sync: true } }, { includeEmulated });
+      const events: MonitorEvent[] = [];
+      const controller = monitor.attach('controller', (e) => {
+        if (e.reason === Reason.DEBUG_EXCEPTION) events.push(e);
+        controller.reply({ seq: e.seq, action: 'reinject' });
+      });
+      d.vcpus[0]!.setSingleStep(true);
+      assert.equal((await d.run()).kind, 'idle');
+      return { events, own: d.vcpus[0]!.cpu.lo[6]! };
+    };
+    const optedIn = await debugEvents(true), optedOut = await debugEvents(false);
+    assert.ok(optedIn.own >= 4, `the guest stepped itself ${optedIn.own} times`);
+    assert.equal(optedIn.events.length, optedIn.own, 'each of its #DBs was an event');
+    assert.ok(optedIn.events.every((e) => e.flags === (EventFlag.VCPU_PAUSED | EventFlag.EMULATED)));
+    assert.deepEqual(optedOut.events, []);
+    assert.equal(optedOut.own, optedIn.own, 'and reached the guest either way');
+  });
+
+  it('reports every interrupt and exception delivered to the demo OS, stopped at its IDT handler', async () => {
+    const { domain, serial } = boot(join(OS, 'kernel.elf'));
+    const monitor = new Monitor(domain);
+    monitor.configure({ [Reason.INTERRUPT]: { sync: false } });
+    const seen: MonitorEvent[] = [];
+    monitor.attach('observer', (e) => seen.push(e));
+    await domain.runForever();
+    checkOs(serial(), 2);
+    assert.ok(seen.length > 10, `${seen.length} deliveries`);
+    const gate = (vcpu: number, vector: number): bigint => {
+      const c = domain.vcpus[vcpu]!.cpu, b = c.mmu.peek(c.idtBase + vector * 16, 16)!;
+      const v = new DataView(b.buffer);
+      return BigInt.asUintN(64, (BigInt(v.getUint32(8, true)) << 32n) | BigInt((v.getUint16(6, true) << 16) | v.getUint16(0, true)));
+    };
+    for (const e of seen) assert.equal(e.regs.rip, gate(e.vcpu, e.exit.exception!.vector), `vector ${e.exit.exception!.vector} on vCPU ${e.vcpu}`);
+    assert.ok(seen.some((e) => e.exit.exception!.type === 0 && e.exit.exception!.vector >= 32), 'external interrupts (the timers) among them');
+    assert.equal(monitor.counters.events.get(Reason.INTERRUPT), seen.length);
   });
 
   it('refuses a reply from an observer, and any reply after the controller detached', async () => {

@@ -11,7 +11,9 @@ import { installBootGdt } from '../../src/hypervisor/vm/boot-gdt.js';
 import { Domain } from '../../src/hypervisor/vm/domain.js';
 
 export const CODE = 0x10000;
-const HANDLER = 0x10100, IDT = 0x11000, GDT = 0x12000, STACKS = 0x20000;
+/** Free space for a test's own #DB handler, and the IDT to point at it. */
+export const DB_HANDLER = 0x10200, IDT = 0x11000;
+const HANDLER = 0x10100, GDT = 0x12000, STACKS = 0x20000;
 
 export function breakpointDomain(vcpus: number, name = 'bench', vendor: 'intel' | 'amd' = 'intel'): Domain {
   const d = new Domain({ name, vcpus, memMiB: 4, vendor });

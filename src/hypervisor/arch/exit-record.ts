@@ -21,12 +21,13 @@ const REASONS: Partial<Record<string, ExitReason>> = {
 /** The exit for a raw intercept, or undefined for the personality-internal ones (PUSHF, POPF, IRET). */
 export function toVmExit(vcpu: number, r: InterceptRecord): VmExit | undefined {
   const base = { vcpu, rip: r.rip, instructionLength: r.length, icount: r.icount };
+  if (r.kind === InterceptKind.DELIVERED) return { ...base, reason: ExitReason.INTERRUPT, exception: exceptionOf(r.exception!) };
   if (r.kind === InterceptKind.EXCEPTION) {
     const e = r.exception!;
     const reason = e.vector === Vector.BP ? ExitReason.BREAKPOINT : e.vector === Vector.DB ? ExitReason.DEBUG : ExitReason.EXCEPTION;
     return {
-      ...base, reason,
-      exception: { vector: e.vector, type: e.type as EventKind, ...(e.errorCode !== undefined ? { errorCode: e.errorCode } : {}), ...(e.cr2 !== undefined ? { cr2: e.cr2 } : {}) },
+      ...base, reason, ...(r.emulated ? { emulated: true } : {}),
+      exception: exceptionOf(e),
       ...(e.dr6Bits !== undefined ? { pendingDbg: e.dr6Bits } : {}),
     };
   }
@@ -48,4 +49,8 @@ function memAccess(m: NonNullable<InterceptRecord['memAccess']>): NonNullable<Vm
     gpa: m.gpa, ...(m.gla !== undefined ? { gla: m.gla } : {}),
     read: m.access === Access.READ, write: m.access === Access.WRITE, execute: m.access === Access.EXEC,
   };
+}
+
+function exceptionOf(e: NonNullable<InterceptRecord['exception']>): NonNullable<VmExit['exception']> {
+  return { vector: e.vector, type: e.type as EventKind, ...(e.errorCode !== undefined ? { errorCode: e.errorCode } : {}), ...(e.cr2 !== undefined ? { cr2: e.cr2 } : {}) };
 }

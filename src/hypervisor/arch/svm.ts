@@ -80,7 +80,7 @@ export class SvmPersonality implements Personality {
       const e = r.exception!;
       this.unblock(vcpu, true);
       vcpu.trace.add(r.icount, `Reflecting exception ${e.vector}/${e.errorCode ?? 0} into the guest`);
-      vcpu.inject({ vector: e.vector, type: EventKind.HW_EXCEPTION, ...(e.errorCode !== undefined ? { errorCode: e.errorCode } : {}) });
+      vcpu.inject({ vector: e.vector, type: EventKind.HW_EXCEPTION, ...(e.errorCode !== undefined ? { errorCode: e.errorCode } : {}), emulated: true });
       return vcpu.requested.exceptions & (1 << e.vector) ? toVmExit(vcpu.id, r) : undefined;
     }
     if (s.tracingIret) this.unblock(vcpu, false);
@@ -107,16 +107,16 @@ export class SvmPersonality implements Personality {
   private debugExit(vcpu: Vcpu, r: InterceptRecord): VmExit | undefined {
     const s = this.st(vcpu), c = vcpu.cpu, bits = r.exception!.dr6Bits ?? 0;
     const dr6Before = c.dr[6]!;
-    reportDebug(c, bits); // SVM: DR6 is written before the #DB intercept
+    if (!r.emulated) reportDebug(c, bits); // SVM: DR6 is written before the #DB intercept (a re-injection's already was)
     const hostTrap = (bits & Dr6.BS) !== 0 && c.hostStep;
     if (!hostTrap) {
       if (vcpu.requested.exceptions & (1 << Vector.DB)) return toVmExit(vcpu.id, r);
-      vcpu.inject({ vector: Vector.DB, type: r.exception!.type as EventKind }); // the guest's own #DB, DR6 already set
+      vcpu.inject({ vector: Vector.DB, type: r.exception!.type as EventKind, emulated: true }); // the guest's own #DB, DR6 already set
       return undefined;
     }
     const guestStepped = r.exception!.guestStep === true;
     if (!guestStepped) c.dr[6] = dr6Before; // the step was ours alone: the guest's DR6 is untouched
-    else vcpu.inject({ vector: Vector.DB, type: EventKind.HW_EXCEPTION });
+    else vcpu.inject({ vector: Vector.DB, type: EventKind.HW_EXCEPTION, emulated: true }); // seed 002's re-injection
     if (s.tracingIret) {
       this.unblock(vcpu, true);
       if (!s.stepping) return undefined;

@@ -147,7 +147,7 @@ export class Cpu implements LazyFlags {
   /** Told when an NMI has been delivered (a personality without virtual NMIs starts tracking blocking). */
   onNmiDelivered: (() => void) | undefined;
   /** An event to deliver at the start of the next run, bypassing the intercepts (VM-entry injection). */
-  injection: { vector: number; type: EventType; errorCode?: number; instructionLength?: number; pendingDbg?: number } | undefined;
+  injection: { vector: number; type: EventType; errorCode?: number; instructionLength?: number; pendingDbg?: number; emulated?: boolean } | undefined;
   /** Hold off maskable interrupts whatever RFLAGS.IF says (while a debugger steps). */
   maskInterrupts = false;
   /** Run the next instruction without its intercept (the hypervisor "emulates" it by letting it run). */
@@ -564,7 +564,7 @@ export class Cpu implements LazyFlags {
    * Deliver an event now; a triple fault shuts the CPU down (StopReason.SHUTDOWN).
    * `instructionAddr`: for software events, the instruction that raised it.
    */
-  deliver(vector: number, type: EventType, errorCode: number | undefined, instructionAddr?: number, faultFrame = false, injected = false): void {
+  deliver(vector: number, type: EventType, errorCode: number | undefined, instructionAddr?: number, faultFrame = false, injected = false, emulated = false): void {
     if (!injected && vector < 32 && type !== EventType.EXTERNAL && type !== EventType.NMI && this.intercepts.exception(vector)) {
       // Intercepted instead of delivered: software events leave RIP on their instruction,
       // with its length, so that a re-injection can return past it (SDM Vol. 3C §27.2.4).
@@ -576,6 +576,7 @@ export class Cpu implements LazyFlags {
           vector, type, errorCode, ...(vector === Vector.PF ? { cr2: this.cr2 } : {}),
           ...(vector === Vector.DB ? { dr6Bits: this.pendingDbg, guestStep: this.stepByGuest } : {}),
         },
+        ...(emulated ? { emulated } : {}),
       };
       this.rip = this.exit.rip;
       this.pendingDbg = 0;
@@ -589,7 +590,14 @@ export class Cpu implements LazyFlags {
     // permissions: an exit in the middle of one would need IDT-vectoring re-delivery.
     this.mmu.unchecked++;
     try {
-      deliverEvent(this, vector, type, errorCode, instructionAddr, faultFrame);
+      const d = deliverEvent(this, vector, type, errorCode, instructionAddr, faultFrame);
+      if (this.intercepts.delivered) {
+        this.exit = {
+          kind: InterceptKind.DELIVERED, rip: this.rip, length: 0, icount: this.icount,
+          exception: { vector: d.vector, type: d.type, errorCode: d.errorCode, ...(d.vector === Vector.PF ? { cr2: this.cr2 } : {}) },
+        };
+        this.requestStop(StopReason.INTERCEPT);
+      }
     } catch (s) {
       if (!(s instanceof Shutdown)) throw s;
       this.requestStop(StopReason.SHUTDOWN);
@@ -676,7 +684,9 @@ export class Cpu implements LazyFlags {
     if (inj.type === EventType.NMI) { this.nmiBlocked = true; this.onNmiDelivered?.(); }
     const fault = inj.type === EventType.HW_EXCEPTION && inj.vector !== Vector.DB && inj.vector !== Vector.BP;
     if (inj.type === EventType.HW_EXCEPTION) this.lastFault = new GuestFault(inj.vector, inj.errorCode ?? 0); // what a crash report names
-    this.deliver(inj.vector, inj.type, inj.errorCode, instructionAddr, fault, true);
+    // The hypervisor's own injections meet the intercepts when clients asked to see them (seed 003).
+    const intercept = inj.emulated === true && inj.vector < 32 && (this.intercepts.emulatedEvents & (1 << inj.vector)) !== 0;
+    this.deliver(inj.vector, inj.type, inj.errorCode, instructionAddr, fault, !intercept, intercept);
   }
 
   /** Ask for an event check at the next boundary (an interrupt controller changed, IF rose, ...). */

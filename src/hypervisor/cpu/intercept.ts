@@ -27,6 +27,8 @@ export const InterceptKind = {
   NMI_WINDOW: 'nmi-window',
   /** A second-level permission violation (EPT violation / nested page fault): the instruction did not complete. */
   MEM_ACCESS: 'mem-access',
+  /** An event was just delivered through the guest's IDT: the vCPU stops at the handler's first instruction. */
+  DELIVERED: 'delivered',
 } as const;
 export type InterceptKind = (typeof InterceptKind)[keyof typeof InterceptKind];
 
@@ -49,6 +51,8 @@ export interface InterceptRecord {
   io?: { port: number; size: number; in: boolean; string: boolean; rep: boolean };
   cpuid?: { leaf: number; subleaf: number };
   descriptor?: { instruction: string };
+  /** An exception the hypervisor injected on its own (not the guest's instruction stream, not a client's reply). */
+  emulated?: boolean;
   /** For MEM_ACCESS: the guest-physical and (if any) linear address, and the access kind (Access). */
   memAccess?: { gpa: number; gla: number | undefined; access: number };
 }
@@ -72,6 +76,14 @@ export class Intercepts {
   iret = false;
   interruptWindow = false;
   nmiWindow = false;
+  /**
+   * Bit n set: vector n is intercepted also when the hypervisor itself injects it (a
+   * personality re-injecting the guest's #DB). Clear, such injections go straight to the
+   * guest, as on Xen before seed 003's change; monitor clients opt in.
+   */
+  emulatedEvents = 0;
+  /** Stop after each event delivered through the IDT (interrupts, NMIs, exceptions, INT n). */
+  delivered = false;
 
   exception(vector: number): boolean {
     return (this.exceptions & (1 << vector)) !== 0;

@@ -26,6 +26,8 @@ export const ExitReason = {
   NMI_WINDOW: 'nmi-window',
   /** An access the second-level page permissions forbid (EPT violation / nested page fault). */
   MEM_ACCESS: 'mem-access',
+  /** An interrupt, NMI or exception was delivered to the guest (RIP is its handler's first instruction). */
+  INTERRUPT: 'interrupt',
 } as const;
 export type ExitReason = (typeof ExitReason)[keyof typeof ExitReason];
 
@@ -60,6 +62,8 @@ export interface VmExit {
    * access without one), and what was attempted (Xen's vm_event_mem_access).
    */
   memAccess?: { gpa: number; gla?: number; read: boolean; write: boolean; execute: boolean };
+  /** The exception was injected by the hypervisor's own emulation, not raised by the guest's instructions (seed 003). */
+  emulated?: boolean;
 }
 
 /** An event to inject at the next entry (VM-entry interruption information / SVM EVENTINJ). */
@@ -69,4 +73,6 @@ export interface Injection {
   errorCode?: number;
   /** For software events: the instruction's length, so the pushed RIP is past it. */
   instructionLength?: number;
+  /** Injected by the hypervisor on its own behalf (see VmExit.emulated); clients may opt in to see it. */
+  emulated?: boolean;
 }

@@ -58,6 +58,8 @@ export type ExitAction = 'reinject' | 'drop' | 'resume' | 'pending';
 /** Intercepts that clients (the monitor, debuggers) asked for; the personality adds its own. */
 export interface RequestedIntercepts {
   exceptions: number;
+  /** Also intercept those exceptions when the hypervisor itself injects them (seed 003's opt-in). */
+  emulated: boolean;
   pushf: boolean;
   popf: boolean;
   iret: boolean;
@@ -70,7 +72,7 @@ export class Vcpu implements VcpuSignals, VirtualClock {
   crash: CrashReport | undefined;
   readonly stats = new VcpuStats();
   readonly trace: TraceLog;
-  readonly requested: RequestedIntercepts = { exceptions: 0, pushf: false, popf: false, iret: false };
+  readonly requested: RequestedIntercepts = { exceptions: 0, emulated: false, pushf: false, popf: false, iret: false };
   /** Whoever watches this vCPU's exits (the monitor, tests); without one, exits are handled as if unmonitored. */
   exitHandler: ((exit: VmExit) => ExitAction) | undefined;
   /** The exit waiting for its answer while the vCPU is paused for it. */
@@ -110,6 +112,7 @@ export class Vcpu implements VcpuSignals, VirtualClock {
   syncIntercepts(): void {
     const ic = this.cpu.intercepts, r = this.requested;
     ic.exceptions = this.baseExceptions();
+    ic.emulatedEvents = r.emulated ? r.exceptions : 0;
     ic.pushf = r.pushf; ic.popf = r.popf; ic.iret = r.iret;
     this.cpu.maskInterrupts = this.stepping && this.maskWhileStepping;
     this.personality?.setSingleStep(this, this.stepping);
@@ -178,9 +181,11 @@ export class Vcpu implements VcpuSignals, VirtualClock {
   }
 
   private apply(exit: VmExit, action: Exclude<ExitAction, 'pending'>): void {
-    // A completed step or an open window has nothing to deliver or skip (on svm a step
-    // arrives as a #DB, whose re-injection to a self-stepping guest the personality does).
-    if (exit.reason === ExitReason.SINGLESTEP || exit.reason === ExitReason.INTERRUPT_WINDOW || exit.reason === ExitReason.NMI_WINDOW) return;
+    // A completed step, an open window or a finished delivery has nothing to deliver or skip
+    // (on svm a step arrives as a #DB, whose re-injection to a self-stepping guest the
+    // personality does).
+    if (exit.reason === ExitReason.SINGLESTEP || exit.reason === ExitReason.INTERRUPT_WINDOW || exit.reason === ExitReason.NMI_WINDOW ||
+        exit.reason === ExitReason.INTERRUPT) return;
     const e = exit.exception;
     if (e) {
       if (action === 'reinject') {

@@ -90,6 +90,29 @@ describe('personalities: single-stepping and debug exits', () => {
     }
   });
 
+  it("reports the guest's own #DB that svm re-injects itself only to clients that opted in (seed 003)", () => {
+    const run = (vendor: 'intel' | 'amd', emulated: boolean): VcpuMachine => {
+      const m = machine(vendor, GUEST_TF!);
+      m.mem.writeBytes(HANDLER, DB_HANDLER!);
+      setGate(m, 1, HANDLER);
+      Object.assign(m.vcpu.requested, { exceptions: 1 << 1, emulated });
+      m.vcpu.setSingleStep(true);
+      runToHalt(m);
+      return m;
+    };
+    const debugExits = (m: VcpuMachine) => m.exits.filter((e) => e.reason === ExitReason.DEBUG);
+    for (const emulated of [false, true]) {
+      // vmx: the guest's TF raises a #DB of its own alongside the MTF exit; it is the guest's, never emulated.
+      const intel = run('intel', emulated);
+      assert.ok(debugExits(intel).length >= 4 && debugExits(intel).every((e) => !e.emulated));
+      // svm: one #DB carries both steps; the hypervisor takes it and re-injects the guest's part.
+      const amd = run('amd', emulated);
+      assert.equal(debugExits(amd).length, emulated ? reg(amd, Reg.R14) : 0, `svm, opted ${emulated ? 'in' : 'out'}`);
+      assert.ok(debugExits(amd).every((e) => e.emulated === true));
+      assert.equal(reg(amd, Reg.R14), reg(intel, Reg.R14), 'the guest got every #DB of its own either way');
+    }
+  });
+
   it('reports #BP with its instruction length and re-injects past it: 1 for int3, 2 for int 3', () => {
     for (const vendor of ['intel', 'amd'] as const) {
       const m = machine(vendor, BREAKPOINTS!);

@@ -88,13 +88,19 @@ function movFromCr(i: Insn): Exec {
   };
 }
 
+/**
+ * Stop at a write of `value` to CR`index` if it is intercepted: MOV to CR, and CLTS and
+ * LMSW, which write CR0 too (SDM Vol. 3C §25.1.3, "CR-access" exits of all three).
+ */
+export function interceptCrWrite(c: Cpu, i: Insn, index: number, value: number): void {
+  if (c.intercepts.crWrites & (1 << index)) c.intercept({ kind: InterceptKind.CR_WRITE, rip: i.addr, length: i.len, cr: { index, value } });
+}
+
 function movToCr(i: Insn): Exec {
   if (!validCr(i.reg)) return () => ud();
   return (c, i) => {
     if (c.cpl !== 0) gp(0);
-    if (c.intercepts.crWrites & (1 << i.reg)) {
-      c.intercept({ kind: InterceptKind.CR_WRITE, rip: i.addr, length: i.len, cr: { index: i.reg, value: c.hi[i.rm]! * TWO32 + (c.lo[i.rm]! >>> 0) } });
-    }
+    interceptCrWrite(c, i, i.reg, c.hi[i.rm]! * TWO32 + (c.lo[i.rm]! >>> 0));
     writeCr(c, i.reg, c.lo[i.rm]!, c.hi[i.rm]!);
   };
 }

@@ -15,7 +15,7 @@ import { InterceptKind } from '../intercept.js';
 import { prepareRm, putE, setReg } from '../operands.js';
 import { Flag, TWO32 } from '../regs.js';
 import { longModeActive, protectedMode } from '../segmentation.js';
-import { INVLPG } from './control-regs.js';
+import { INVLPG, interceptCrWrite } from './control-regs.js';
 import { SWAPGS } from './msr-ops.js';
 import { RDTSCP } from './system.js';
 
@@ -94,8 +94,9 @@ function markBusy(c: Cpu, at: number, hi: number): void {
 /** LMSW sets PE, MP, EM, TS; it can set PE but not clear it (SDM Vol. 2 "LMSW"). */
 const lmsw = (): Exec => (c, i) => {
   needCpl0(c);
-  const v = selOf(c, i) & 0xf;
-  c.cr0 = ((c.cr0 & ~0xe) | v | (c.cr0 & Cr0.PE)) >>> 0;
+  const v = ((c.cr0 & ~0xe) | (selOf(c, i) & 0xf) | (c.cr0 & Cr0.PE)) >>> 0;
+  interceptCrWrite(c, i, 0, v);
+  c.cr0 = v;
 };
 
 // ---- LAR, LSL, VERR, VERW: probing descriptors without loading them -------------------
@@ -149,7 +150,12 @@ const verify = (write: boolean) => (): Exec => (c, i) => {
   setZF(c, ok !== undefined);
 };
 
-const clts: Exec = (c) => { needCpl0(c); c.cr0 = (c.cr0 & ~Cr0.TS) >>> 0; };
+const clts: Exec = (c, i) => {
+  needCpl0(c);
+  const v = (c.cr0 & ~Cr0.TS) >>> 0;
+  interceptCrWrite(c, i, 0, v);
+  c.cr0 = v;
+};
 
 /**
  * Descriptor-table instructions can be intercepted (VMX "descriptor-table
