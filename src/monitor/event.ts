@@ -54,11 +54,14 @@ export interface Registers {
   rip: bigint;
   rflags: bigint;
   cr0: bigint; cr2: bigint; cr3: bigint; cr4: bigint;
-  dr6: bigint; dr7: bigint;
+  /** DR0-DR3, DR6, DR7 by number (4 and 5 are unused). */
+  dr: bigint[];
   efer: bigint;
   fsBase: bigint; gsBase: bigint; kernelGsBase: bigint;
   /** Selector, base, limit and VMX-style attributes of ES CS SS DS FS GS. */
   segments: { selector: number; base: bigint; limit: number; attributes: number }[];
+  gdtr: { base: bigint; limit: number };
+  idtr: { base: bigint; limit: number };
 }
 
 export interface MonitorEvent {
@@ -86,8 +89,10 @@ export function snapshot(c: Cpu): Registers {
   return {
     gpr, rip: u64(c.rip), rflags: BigInt(c.getRflags() >>> 0),
     cr0: u64(c.cr0), cr2: u64(c.cr2), cr3: u64(c.cr3), cr4: u64(c.cr4),
-    dr6: u64(c.dr[6]!), dr7: u64(c.dr[7]!), efer: u64(c.efer),
+    dr: Array.from(c.dr, (v) => u64(v)), efer: u64(c.efer),
     fsBase: u64(c.segBase[4]!), gsBase: u64(c.segBase[5]!), kernelGsBase: u64(c.kernelGsBase),
     segments: [0, 1, 2, 3, 4, 5].map((s) => ({ selector: c.segSel[s]!, base: u64(c.segBase[s]!), limit: c.segLimit[s]!, attributes: c.segAttr[s]! })),
+    gdtr: { base: u64(c.gdtBase), limit: c.gdtLimit },
+    idtr: { base: u64(c.idtBase), limit: c.idtLimit },
   };
 }

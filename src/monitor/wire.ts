@@ -12,17 +12,18 @@ import { Action, MonitorReply } from '../generated/tsvmi/v1/reply.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { Reason, u64, type MonitorEvent, type Registers } from './event.js';
 import type { Monitor, Reply, Session } from './monitor.js';
-import { fromUpdate, GPR_NAMES } from './register-write.js';
+import { attributesToWire, fromUpdate, GPR_NAMES } from './register-write.js';
 
 const PAGE_SHIFT = 12n;
 
 export function registers(r: Registers): PbRegisters {
   const gpr = Object.fromEntries(GPR_NAMES.map((n, i) => [n, r.gpr[i]!])) as Record<(typeof GPR_NAMES)[number], bigint>;
-  const [es, cs, ss, ds, fs, gs] = r.segments;
+  const [es, cs, ss, ds, fs, gs] = r.segments.map((g) => ({ ...g, attributes: attributesToWire(g.attributes) }));
   return {
-    ...gpr, rip: r.rip, rflags: r.rflags, cr0: r.cr0, cr2: r.cr2, cr3: r.cr3, cr4: r.cr4, dr6: r.dr6, dr7: r.dr7,
+    ...gpr, rip: r.rip, rflags: r.rflags, cr0: r.cr0, cr2: r.cr2, cr3: r.cr3, cr4: r.cr4,
+    dr0: r.dr[0]!, dr1: r.dr[1]!, dr2: r.dr[2]!, dr3: r.dr[3]!, dr6: r.dr[6]!, dr7: r.dr[7]!,
     efer: r.efer, es, cs, ss, ds, fs, gs, fsBase: r.fsBase, gsBase: r.gsBase, kernelGsBase: r.kernelGsBase,
-    gdtr: undefined, idtr: undefined,
+    gdtr: r.gdtr, idtr: r.idtr,
   };
 }
 

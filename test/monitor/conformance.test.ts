@@ -216,7 +216,8 @@ for (const transport of [embedded, nats()]) {
       await refused(ctl.reply({ seq }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /neither drop nor reinject/);
       await refused(ctl.reply({ seq, action: Action.ACTION_REINJECT, emulate: true }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /emulate applies to mem-access/);
       await refused(ctl.reply({ seq, action: Action.ACTION_REINJECT, stepPermissions: [{ gfn: 1n << 30n, read: true, write: true, execute: true }] }), ErrorCode.ERROR_CODE_OUT_OF_RANGE);
-      await refused(ctl.reply({ seq, action: Action.ACTION_REINJECT, setRegisters: RegisterUpdate.fromPartial({ cr3: 0x1000n }) }), ErrorCode.ERROR_CODE_UNSUPPORTED);
+      // Long mode without CR4.PAE: no VM entry would accept it (SDM Vol. 3C §26.3.1.1).
+      await refused(ctl.reply({ seq, action: Action.ACTION_REINJECT, setRegisters: RegisterUpdate.fromPartial({ rax: 1n, cr4: 0n }) }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /CR4\.PAE/);
       await refused(setAccess(link, 1 << 30, false), ErrorCode.ERROR_CODE_OUT_OF_RANGE, /outside guest memory/);
       assert.equal(monitor.ring.outstanding.size, 1, 'the event still waits: refused replies changed nothing');
       assert.ok(domain.vcpus[0]!.pendingExit);
@@ -229,7 +230,7 @@ for (const transport of [embedded, nats()]) {
       checkOs(serial(), 1);
       assert.deepEqual(Object.fromEntries(monitor.counters.refused), {
         [MonitorErrorCode.UNKNOWN_EVENT]: 1, [MonitorErrorCode.INVALID_REPLY]: 2, [MonitorErrorCode.OUT_OF_RANGE]: 1,
-        [MonitorErrorCode.UNSUPPORTED]: 1, [MonitorErrorCode.ALREADY_ANSWERED]: 1,
+        [MonitorErrorCode.INVALID_ARGUMENT]: 1, [MonitorErrorCode.ALREADY_ANSWERED]: 1,
       });
       const read = await link.request('control.read-physical', ReadPhysicalRequest, ReadMemoryReply, { gpa: BigInt(kernelSymbol('jiffies').gfn * 4096), length: 16 });
       assert.equal(read.data.length, 16);

@@ -101,8 +101,17 @@ describe('control plane (NATS transport)', function () {
     assert.equal(regs.registers!.rip, BigInt(CODE + 1));
     assert.equal(regs.msrs[0]!.value & 1n, 1n, 'EFER.SCE written');
     assert.equal(await err(set({ registers: RegisterUpdate.fromPartial({ rbx: 5n, rip: 0x8000_0000_0000n }) })), ErrorCode.ERROR_CODE_INVALID_ARGUMENT);
-    assert.equal(await err(set({ registers: RegisterUpdate.fromPartial({ rbx: 5n, cr3: 0x1000n }) })), ErrorCode.ERROR_CODE_UNSUPPORTED);
+    assert.equal(await err(set({ registers: RegisterUpdate.fromPartial({ rbx: 5n, cr0: 0x80000010n }) })), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'PG without PE');
+    assert.equal(await err(set({ registers: RegisterUpdate.fromPartial({ rbx: 5n, ds: { selector: 0x10, base: 0n, limit: 0xffffffff, attributes: 0x1c093 } }) })), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, 'attributes beyond bit 11');
     assert.equal(domain.vcpus[0]!.cpu.lo[3], 0x1234, 'refused writes changed nothing');
+
+    // System registers, through the VM-entry checks: a CR3, DR7 with a breakpoint enabled, a data segment.
+    const system = RegisterUpdate.fromPartial({ cr3: 0x5000n, dr0: 0x30000n, dr7: 0x3n, ds: { selector: 0x23, base: 0x1000n, limit: 0xfffff, attributes: 0xcf3 }, idtr: { base: 0x11000n, limit: 0xff } });
+    assert.deepEqual(await set({ registers: system }), { error: undefined });
+    const after = (await call('control.get-registers', GetRegistersRequest, { vcpu: 0 }, GetRegistersReply)).registers!;
+    assert.deepEqual([after.cr3, after.dr0, after.dr7 & 0xffn, after.ds, after.idtr], [0x5000n, 0x30000n, 0x3n, system.ds, system.idtr]);
+    assert.equal(after.cs!.attributes, 0xc9b, 'flat 32-bit code (G, D, P, S, type 0xb) in the SVM attribute layout');
+    assert.equal(domain.vcpus[0]!.cpu.cpl, 0, 'CPL follows SS.DPL, which did not change');
 
     const wrote = await call('control.write-virtual', WriteVirtualRequest, { translation: { $case: 'vcpu', value: 0 }, gva: BigInt(CODE + 3), data: Buffer.of(0xf4) }, StatusReply);
     assert.deepEqual(wrote, { error: undefined });

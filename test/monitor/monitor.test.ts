@@ -2,13 +2,15 @@
  * The monitor itself, in-process, against the running demo OS: what the
  * conformance suite (conformance.test.ts, both transports) does not cover —
  * MSR writes with their old values, on change only and per index; interrupts
- * delivered; the opt-in for emulated events (seed 003) — and the Session API's
+ * delivered; the opt-in for emulated events (seed 003); step permissions —
+ * and the Session API's
  * own refusals (an observer replying).
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { MonitorError, MonitorErrorCode } from '../../src/monitor/errors.js';
 import { EventFlag, Reason, type MonitorEvent } from '../../src/monitor/event.js';
+import { PageAccess } from '../../src/hypervisor/mmu/page-access.js';
 import { breakpointDomain, CODE, DB_HANDLER, IDT } from '../support/breakpoint-guest.js';
 import { Monitor } from '../../src/monitor/monitor.js';
 import { boot, checkOs, OS } from '../support/demo-os.js';
@@ -92,6 +94,24 @@ describe('monitor (in-process API)', () => {
     for (const e of seen) assert.equal(e.regs.rip, gate(e.vcpu, e.exit.exception!.vector), `vector ${e.exit.exception!.vector} on vCPU ${e.vcpu}`);
     assert.ok(seen.some((e) => e.exit.exception!.type === 0 && e.exit.exception!.vector >= 32), 'external interrupts (the timers) among them');
     assert.equal(monitor.counters.events.get(Reason.INTERRUPT), seen.length);
+  });
+
+  it('applies step permissions to the next instruction only, then the domain\'s permissions again', async () => {
+    const d = breakpointDomain(1, 'steps');
+    const monitor = new Monitor(d);
+    monitor.configure({ [Reason.SOFTWARE_BREAKPOINT]: { sync: true }, [Reason.MEM_ACCESS]: { sync: true } });
+    const seen: MonitorEvent[] = [];
+    const frame = CODE >> 12; // the int3 loop and its #BP handler share it
+    const controller = monitor.attach('controller', (e) => {
+      seen.push(e);
+      if (seen.length === 1) controller.reply({ seq: e.seq, action: 'reinject', stepPermissions: new Map([[frame, PageAccess.R | PageAccess.W]]) });
+      else if (seen.length < 4) controller.reply({ seq: e.seq, action: 'reinject' });
+    });
+    assert.equal((await d.run()).kind, 'paused', 'the fourth event waits');
+    assert.deepEqual(seen.map((e) => e.reason), [Reason.SOFTWARE_BREAKPOINT, Reason.MEM_ACCESS, Reason.SOFTWARE_BREAKPOINT, Reason.SOFTWARE_BREAKPOINT]);
+    const m = seen[1]!.exit.memAccess!;
+    assert.deepEqual([m.execute, m.gpa >> 12, seen[1]!.exit.rip], [true, frame, Number(seen[1]!.regs.rip)], "the handler's first instruction could not be fetched under those permissions");
+    assert.equal(d.mem.access.restricted, 0, 'the domain never had a restriction');
   });
 
   it('refuses a reply from an observer, and any reply after the controller detached', async () => {

@@ -19,7 +19,7 @@ const split = (v: number): [number, number] => [v % TWO32 | 0, Math.floor(v / TW
 const join = (lo: number, hi: number): number => (hi | 0) * TWO32 + (lo >>> 0);
 
 /** Writable EFER bits: SCE, LME, NXE (LMA is the processor's; SDM Vol. 3A §2.2.1). */
-const EFER_WRITABLE = Efer.SCE | Efer.LME | Efer.NXE;
+export const EFER_WRITABLE = Efer.SCE | Efer.LME | Efer.NXE;
 
 /** Values read back as written, with no effect on the emulation (PAT, MISC_ENABLE). */
 export type PlainMsrs = Map<number, [number, number]>;

@@ -85,7 +85,14 @@ export interface Registers {
   /** Xen: shadow_gs (the SWAPGS value) */
   kernelGsBase: bigint;
   gdtr: TableRegister | undefined;
-  idtr: TableRegister | undefined;
+  idtr:
+    | TableRegister
+    | undefined;
+  /** The breakpoint addresses (linear); DR6 and DR7 above. */
+  dr0: bigint;
+  dr1: bigint;
+  dr2: bigint;
+  dr3: bigint;
 }
 
 /**
@@ -135,6 +142,10 @@ export interface RegisterUpdate {
   kernelGsBase?: bigint | undefined;
   gdtr: TableRegister | undefined;
   idtr: TableRegister | undefined;
+  dr0?: bigint | undefined;
+  dr1?: bigint | undefined;
+  dr2?: bigint | undefined;
+  dr3?: bigint | undefined;
 }
 
 /** One model-specific register (RDMSR/WRMSR index and 64-bit value). */
@@ -389,6 +400,10 @@ function createBaseRegisters(): Registers {
     kernelGsBase: 0n,
     gdtr: undefined,
     idtr: undefined,
+    dr0: 0n,
+    dr1: 0n,
+    dr2: 0n,
+    dr3: 0n,
   };
 }
 
@@ -585,6 +600,30 @@ export const Registers: MessageFns<Registers> = {
     }
     if (message.idtr !== undefined) {
       TableRegister.encode(message.idtr, writer.uint32(290).fork()).join();
+    }
+    if (message.dr0 !== 0n) {
+      if (BigInt.asUintN(64, message.dr0) !== message.dr0) {
+        throw new globalThis.Error("value provided for field message.dr0 of type uint64 too large");
+      }
+      writer.uint32(296).uint64(message.dr0);
+    }
+    if (message.dr1 !== 0n) {
+      if (BigInt.asUintN(64, message.dr1) !== message.dr1) {
+        throw new globalThis.Error("value provided for field message.dr1 of type uint64 too large");
+      }
+      writer.uint32(304).uint64(message.dr1);
+    }
+    if (message.dr2 !== 0n) {
+      if (BigInt.asUintN(64, message.dr2) !== message.dr2) {
+        throw new globalThis.Error("value provided for field message.dr2 of type uint64 too large");
+      }
+      writer.uint32(312).uint64(message.dr2);
+    }
+    if (message.dr3 !== 0n) {
+      if (BigInt.asUintN(64, message.dr3) !== message.dr3) {
+        throw new globalThis.Error("value provided for field message.dr3 of type uint64 too large");
+      }
+      writer.uint32(320).uint64(message.dr3);
     }
     return writer;
   },
@@ -890,6 +929,38 @@ export const Registers: MessageFns<Registers> = {
             message.idtr = TableRegister.decode(reader, reader.uint32());
             continue;
           }
+          case 37: {
+            if (tag !== 296) {
+              break;
+            }
+
+            message.dr0 = reader.uint64() as bigint;
+            continue;
+          }
+          case 38: {
+            if (tag !== 304) {
+              break;
+            }
+
+            message.dr1 = reader.uint64() as bigint;
+            continue;
+          }
+          case 39: {
+            if (tag !== 312) {
+              break;
+            }
+
+            message.dr2 = reader.uint64() as bigint;
+            continue;
+          }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.dr3 = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -944,6 +1015,10 @@ export const Registers: MessageFns<Registers> = {
         : 0n,
       gdtr: isSet(object.gdtr) ? TableRegister.fromJSON(object.gdtr) : undefined,
       idtr: isSet(object.idtr) ? TableRegister.fromJSON(object.idtr) : undefined,
+      dr0: isSet(object.dr0) ? BigInt(object.dr0) : 0n,
+      dr1: isSet(object.dr1) ? BigInt(object.dr1) : 0n,
+      dr2: isSet(object.dr2) ? BigInt(object.dr2) : 0n,
+      dr3: isSet(object.dr3) ? BigInt(object.dr3) : 0n,
     };
   },
 
@@ -1057,6 +1132,18 @@ export const Registers: MessageFns<Registers> = {
     if (message.idtr !== undefined) {
       obj.idtr = TableRegister.toJSON(message.idtr);
     }
+    if (message.dr0 !== 0n) {
+      obj.dr0 = message.dr0.toString();
+    }
+    if (message.dr1 !== 0n) {
+      obj.dr1 = message.dr1.toString();
+    }
+    if (message.dr2 !== 0n) {
+      obj.dr2 = message.dr2.toString();
+    }
+    if (message.dr3 !== 0n) {
+      obj.dr3 = message.dr3.toString();
+    }
     return obj;
   },
 
@@ -1107,6 +1194,10 @@ export const Registers: MessageFns<Registers> = {
     message.idtr = (object.idtr !== undefined && object.idtr !== null)
       ? TableRegister.fromPartial(object.idtr)
       : undefined;
+    message.dr0 = (object.dr0 !== undefined && object.dr0 !== null) ? BigInt(object.dr0) : 0n;
+    message.dr1 = (object.dr1 !== undefined && object.dr1 !== null) ? BigInt(object.dr1) : 0n;
+    message.dr2 = (object.dr2 !== undefined && object.dr2 !== null) ? BigInt(object.dr2) : 0n;
+    message.dr3 = (object.dr3 !== undefined && object.dr3 !== null) ? BigInt(object.dr3) : 0n;
     return message;
   },
 };
@@ -1149,6 +1240,10 @@ function createBaseRegisterUpdate(): RegisterUpdate {
     kernelGsBase: undefined,
     gdtr: undefined,
     idtr: undefined,
+    dr0: undefined,
+    dr1: undefined,
+    dr2: undefined,
+    dr3: undefined,
   };
 }
 
@@ -1345,6 +1440,30 @@ export const RegisterUpdate: MessageFns<RegisterUpdate> = {
     }
     if (message.idtr !== undefined) {
       TableRegister.encode(message.idtr, writer.uint32(290).fork()).join();
+    }
+    if (message.dr0 !== undefined) {
+      if (BigInt.asUintN(64, message.dr0) !== message.dr0) {
+        throw new globalThis.Error("value provided for field message.dr0 of type uint64 too large");
+      }
+      writer.uint32(296).uint64(message.dr0);
+    }
+    if (message.dr1 !== undefined) {
+      if (BigInt.asUintN(64, message.dr1) !== message.dr1) {
+        throw new globalThis.Error("value provided for field message.dr1 of type uint64 too large");
+      }
+      writer.uint32(304).uint64(message.dr1);
+    }
+    if (message.dr2 !== undefined) {
+      if (BigInt.asUintN(64, message.dr2) !== message.dr2) {
+        throw new globalThis.Error("value provided for field message.dr2 of type uint64 too large");
+      }
+      writer.uint32(312).uint64(message.dr2);
+    }
+    if (message.dr3 !== undefined) {
+      if (BigInt.asUintN(64, message.dr3) !== message.dr3) {
+        throw new globalThis.Error("value provided for field message.dr3 of type uint64 too large");
+      }
+      writer.uint32(320).uint64(message.dr3);
     }
     return writer;
   },
@@ -1650,6 +1769,38 @@ export const RegisterUpdate: MessageFns<RegisterUpdate> = {
             message.idtr = TableRegister.decode(reader, reader.uint32());
             continue;
           }
+          case 37: {
+            if (tag !== 296) {
+              break;
+            }
+
+            message.dr0 = reader.uint64() as bigint;
+            continue;
+          }
+          case 38: {
+            if (tag !== 304) {
+              break;
+            }
+
+            message.dr1 = reader.uint64() as bigint;
+            continue;
+          }
+          case 39: {
+            if (tag !== 312) {
+              break;
+            }
+
+            message.dr2 = reader.uint64() as bigint;
+            continue;
+          }
+          case 40: {
+            if (tag !== 320) {
+              break;
+            }
+
+            message.dr3 = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1704,6 +1855,10 @@ export const RegisterUpdate: MessageFns<RegisterUpdate> = {
         : undefined,
       gdtr: isSet(object.gdtr) ? TableRegister.fromJSON(object.gdtr) : undefined,
       idtr: isSet(object.idtr) ? TableRegister.fromJSON(object.idtr) : undefined,
+      dr0: isSet(object.dr0) ? BigInt(object.dr0) : undefined,
+      dr1: isSet(object.dr1) ? BigInt(object.dr1) : undefined,
+      dr2: isSet(object.dr2) ? BigInt(object.dr2) : undefined,
+      dr3: isSet(object.dr3) ? BigInt(object.dr3) : undefined,
     };
   },
 
@@ -1817,6 +1972,18 @@ export const RegisterUpdate: MessageFns<RegisterUpdate> = {
     if (message.idtr !== undefined) {
       obj.idtr = TableRegister.toJSON(message.idtr);
     }
+    if (message.dr0 !== undefined) {
+      obj.dr0 = message.dr0.toString();
+    }
+    if (message.dr1 !== undefined) {
+      obj.dr1 = message.dr1.toString();
+    }
+    if (message.dr2 !== undefined) {
+      obj.dr2 = message.dr2.toString();
+    }
+    if (message.dr3 !== undefined) {
+      obj.dr3 = message.dr3.toString();
+    }
     return obj;
   },
 
@@ -1867,6 +2034,10 @@ export const RegisterUpdate: MessageFns<RegisterUpdate> = {
     message.idtr = (object.idtr !== undefined && object.idtr !== null)
       ? TableRegister.fromPartial(object.idtr)
       : undefined;
+    message.dr0 = (object.dr0 !== undefined && object.dr0 !== null) ? BigInt(object.dr0) : undefined;
+    message.dr1 = (object.dr1 !== undefined && object.dr1 !== null) ? BigInt(object.dr1) : undefined;
+    message.dr2 = (object.dr2 !== undefined && object.dr2 !== null) ? BigInt(object.dr2) : undefined;
+    message.dr3 = (object.dr3 !== undefined && object.dr3 !== null) ? BigInt(object.dr3) : undefined;
     return message;
   },
 };

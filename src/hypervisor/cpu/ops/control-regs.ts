@@ -14,7 +14,7 @@ import { TWO32 } from '../regs.js';
 import { updateCodeMode } from '../segmentation.js';
 
 /** CR4 bits tsvmi implements; setting any other is #GP(0). */
-const CR4_SUPPORTED = Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.PAE | Cr4.MCE | Cr4.PGE;
+export const CR4_SUPPORTED = Cr4.TSD | Cr4.DE | Cr4.PSE | Cr4.PAE | Cr4.MCE | Cr4.PGE;
 const PHYS_LIMIT = 2 ** MAXPHYADDR;
 
 function readCr(c: Cpu, n: number): number {
