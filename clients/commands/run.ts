@@ -6,6 +6,7 @@ import { LoaderError } from '../../src/hypervisor/vm/errors.js';
 import { formatTrace } from '../../src/hypervisor/vcpu/trace-log.js';
 import { Domain, MAX_MEM_MIB, vectorName, type RunOutcome } from '../../src/hypervisor/vm/domain.js';
 import { Monitor } from '../../src/monitor/monitor.js';
+import { AUDIT_MAX_MSGS, ensureAuditStream } from '../../src/monitor/audit.js';
 import { NatsMonitorBridge } from '../../src/monitor/nats.js';
 import { connect } from '@nats-io/transport-node';
 
@@ -42,6 +43,9 @@ introspection (without --nats the domain runs unmonitored, with no server):
   --paused               start paused, like 'xl create -p': a client configures
                          the monitor, then sends control.resume
   --ring-slots N         monitor ring slots (default 64)
+  --audit                also keep every event in a JetStream stream,
+                         TSVMI_AUDIT_NAME (the server needs JetStream: -js),
+                         up to the last ${AUDIT_MAX_MSGS.toLocaleString('en')} events
   -h, --help             show this help
 
 exit status:
@@ -70,7 +74,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
       options: {
         vcpus: { type: 'string' }, mem: { type: 'string' }, vendor: { type: 'string' }, 'max-instructions': { type: 'string' },
         nmi: { type: 'string', multiple: true }, stats: { type: 'boolean' }, trace: { type: 'string' }, 'trace-guest-exceptions': { type: 'boolean' },
-        json: { type: 'boolean' }, nats: { type: 'string' }, name: { type: 'string' }, paused: { type: 'boolean' }, 'ring-slots': { type: 'string' },
+        json: { type: 'boolean' }, nats: { type: 'string' }, name: { type: 'string' }, paused: { type: 'boolean' }, 'ring-slots': { type: 'string' }, audit: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -95,6 +99,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   const name = values.name ?? basename(positionals[0]!).replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_-]/g, '_');
   if (!/^[A-Za-z0-9_-]+$/.test(name)) { console.error(`tsvmi run: --name must be letters, digits, '_' or '-' (one NATS subject token), not '${name}'`); return 2; }
   if (values.paused && values.nats === undefined) { console.error('tsvmi run: --paused needs --nats (nothing else could resume the domain)'); return 2; }
+  if (values.audit && values.nats === undefined) { console.error('tsvmi run: --audit needs --nats (the audit log is a JetStream stream)'); return 2; }
 
   const nmis: { at: number; target: number | 'all' }[] = [];
   for (const spec of values.nmi ?? []) {
@@ -133,7 +138,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   let served: Served | undefined;
   if (values.nats !== undefined) {
     try {
-      served = await serveOnNats(vm, values.nats, slots);
+      served = await serveOnNats(vm, values.nats, slots, values.audit === true);
     } catch (e) {
       console.error(`tsvmi run: cannot serve on NATS at ${values.nats}: ${(e as Error).message}`);
       return 1;
@@ -185,8 +190,16 @@ async function runWithNmis(vm: Domain, max: number, nmis: { at: number; target: 
 
 interface Served { monitor: Monitor; close(): Promise<void> }
 
-async function serveOnNats(vm: Domain, url: string, slots: number): Promise<Served> {
+async function serveOnNats(vm: Domain, url: string, slots: number, audit: boolean): Promise<Served> {
   const nc = await connect({ servers: url, name: `tsvmi ${vm.name}` });
+  if (audit) {
+    try {
+      await ensureAuditStream(nc, vm.name);
+    } catch (e) {
+      await nc.close();
+      throw new Error(`no audit stream: ${(e as Error).message}`, { cause: e });
+    }
+  }
   const monitor = new Monitor(vm, { slots });
   const bridge = new NatsMonitorBridge(monitor, nc);
   await nc.flush(); // the subscriptions are on the server before anyone is told the domain is there

@@ -202,11 +202,12 @@ export class ControlPlane {
 
   setMonitorConfig(r: { domain: string; config: PbMonitorConfig | undefined }): void {
     this.checkDomain(r.domain);
-    const config: MonitorConfig = {};
+    const config: MonitorConfig = this.monitor.currentConfig(); // reasons not listed keep their settings
     for (const c of r.config?.reasons ?? []) {
       const reason = REASONS.get(c.reason) ?? fail(MonitorErrorCode.UNSUPPORTED, `reason ${PbReason[c.reason] ?? c.reason} is not one tsvmi raises`);
       if (c.indexes.length > 0) checkIndexes(reason, c.indexes);
       if (c.enabled) config[reason] = { sync: c.sync, ...(c.onChangeOnly ? { onChangeOnly: true } : {}), ...(c.indexes.length > 0 ? { indexes: c.indexes } : {}) };
+      else delete config[reason];
     }
     this.monitor.configure(config, { includeEmulated: r.config?.includeEmulated === true });
   }

@@ -101,6 +101,11 @@ export class Monitor {
     return this.seq;
   }
 
+  /** A copy of the reasons enabled now. */
+  currentConfig(): MonitorConfig {
+    return { ...this.config };
+  }
+
   configure(config: MonitorConfig, opts: ConfigOptions = {}): void {
     this.config = { ...config };
     for (const v of this.domain.vcpus) applyConfig(v, this.config, opts);

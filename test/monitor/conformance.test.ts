@@ -222,7 +222,9 @@ for (const transport of [embedded, nats()]) {
       assert.equal(monitor.ring.outstanding.size, 1, 'the event still waits: refused replies changed nothing');
       assert.ok(domain.vcpus[0]!.pendingExit);
 
-      await configure(link); // no more events, so the demo OS runs to its end once this one is answered
+      // Breakpoints off (other reasons would keep their settings): the demo OS runs to its
+      // end once this event is answered.
+      await configure(link, { reason: PbReason.REASON_SOFTWARE_BREAKPOINT, enabled: false });
       await ctl.reply({ seq, action: Action.ACTION_REINJECT });
       await refused(ctl.reply({ seq, action: Action.ACTION_REINJECT }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /already answered/);
       const outcome = await running;

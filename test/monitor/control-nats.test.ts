@@ -143,6 +143,11 @@ describe('control plane (NATS transport)', function () {
       config: { reasons: [{ reason: PbReason.REASON_SOFTWARE_BREAKPOINT, enabled: true, sync: false, onChangeOnly: false, indexes: [] }], includeEmulated: false },
     }, StatusReply);
     assert.deepEqual(status, { error: undefined });
+    const more = await call('control.set-monitor-config', SetMonitorConfigRequest, {
+      config: { reasons: [{ reason: PbReason.REASON_CPUID, enabled: true, sync: true, onChangeOnly: false, indexes: [] }, { reason: PbReason.REASON_CPUID, enabled: false, sync: false, onChangeOnly: false, indexes: [] }], includeEmulated: false },
+    }, StatusReply);
+    assert.deepEqual(more, { error: undefined });
+    assert.deepEqual(Object.keys(monitor.currentConfig()), ['software-breakpoint'], 'reasons not listed keep their settings; a later entry disables');
     assert.deepEqual(await call('control.pause', PauseRequest, {}, StatusReply), { error: undefined });
     assert.equal((await call('info', DomainInfoRequest, {}, DomainInfoReply)).state, DomainState.DOMAIN_STATE_PAUSED);
     const running = domain.runForever(20_000);

@@ -4,7 +4,7 @@
  * .proto files alone (protoc on a captured event), undecodable replies, replies
  * from clients that are not the controller, and controller leases — kept alive
  * by keepalives, lapsing when the controller's connection dies, after which the
- * next controller gets the unanswered event again.
+ * next controller gets the unanswered event again; queue groups of observers.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -73,7 +73,7 @@ describe('monitor (NATS transport only)', function () {
     assert.equal(stranger.error?.code, ErrorCode.ERROR_CODE_PERMISSION_DENIED);
     assert.equal(monitor.ring.outstanding.size, 1, 'refused replies changed nothing');
 
-    await link.request('control.set-monitor-config', SetMonitorConfigRequest, StatusReply, { config: { reasons: [], includeEmulated: false } });
+    await link.request('control.set-monitor-config', SetMonitorConfigRequest, StatusReply, { config: { reasons: [{ ...BREAKPOINTS.config.reasons[0]!, enabled: false }], includeEmulated: false } });
     await ctl.reply({ seq: e.seq, action: Action.ACTION_REINJECT });
     assert.deepEqual((await running).kind, 'exit');
     checkOs(serial(), 1);
@@ -87,6 +87,26 @@ describe('monitor (NATS transport only)', function () {
     assert.equal(text['domain'], '"demo"');
     assert.equal(text['flags'], '1', 'VCPU_PAUSED');
     assert.deepEqual(text['software_breakpoint'], { gfn: String(bp.value.gfn), gla: String(bp.value.gla), instruction_length: '1', type: 'EVENT_TYPE_SW_EXCEPTION' });
+  });
+
+  it('shares events among observers of one queue group, while other observers get them all', async () => {
+    const { domain, serial, bridge, link } = await demo();
+    await link.request('control.set-monitor-config', SetMonitorConfigRequest, StatusReply, {
+      config: { reasons: [{ ...BREAKPOINTS.config.reasons[0]!, enabled: false }, { reason: PbReason.REASON_WRITE_CTRLREG, enabled: true, sync: false, onChangeOnly: true, indexes: [] }], includeEmulated: false },
+    });
+    const got = async (queue?: string): Promise<bigint[]> => {
+      const seqs: bigint[] = [];
+      await new NatsLink(await connection(), 'demo', queue ? { queue } : {}).observe((e) => seqs.push(e.seq));
+      return seqs;
+    };
+    const [a, b, all] = [await got('dashboards'), await got('dashboards'), await got()];
+    await domain.runForever();
+    checkOs(serial(), 1);
+    await bridge.close();
+    for (const nc of conns) await nc.flush();
+    assert.ok(all.length > 10);
+    assert.ok(a.length > 0 && b.length > 0, `both members got some (${a.length} + ${b.length})`);
+    assert.deepEqual([...a, ...b].sort((x, y) => (x < y ? -1 : 1)), all, 'each event went to exactly one member');
   });
 
   it('ends a lease whose controller vanished, and redelivers its unanswered event to the next controller', async () => {

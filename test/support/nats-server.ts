@@ -24,6 +24,8 @@ export interface NatsServerOptions {
   env?: Record<string, string>;
   /** How long to wait for the ports file before giving up (default 10 s). */
   startTimeoutMs?: number;
+  /** Enable JetStream, storing in the server's temporary directory. */
+  jetstream?: boolean;
 }
 
 export interface NatsServer {
@@ -93,6 +95,7 @@ interface Running { child: ChildProcess; port: number }
 async function launch(dir: string, port: number, opts: NatsServerOptions): Promise<Running> {
   const args = ['-a', '127.0.0.1', '-p', String(port), '--ports_file_dir', dir];
   if (opts.configFile) args.unshift('-c', opts.configFile);
+  if (opts.jetstream) args.push('-js', '--store_dir', join(dir, 'jetstream'));
   const child = spawn(BINARY, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...opts.env } });
   live.add(child);
   let stderr = '';

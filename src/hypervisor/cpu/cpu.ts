@@ -124,6 +124,8 @@ export class Cpu implements LazyFlags {
   inhibitNext = false;
   /** Events delivered so far (lets the debug path tell whether an instruction raised one). */
   deliveries = 0;
+  /** The last event delivered through the IDT (after any fault its delivery raised), reused to stay allocation-free. */
+  readonly delivered: { vector: number; type: EventType; errorCode: number | undefined } = { vector: 0, type: EventType.EXTERNAL, errorCode: undefined };
   /** Data-breakpoint hits (B0-B3) seen during the current instruction. */
   dataHits = 0;
   /**
@@ -590,8 +592,9 @@ export class Cpu implements LazyFlags {
     // permissions: an exit in the middle of one would need IDT-vectoring re-delivery.
     this.mmu.unchecked++;
     try {
-      const d = deliverEvent(this, vector, type, errorCode, instructionAddr, faultFrame);
+      deliverEvent(this, vector, type, errorCode, instructionAddr, faultFrame);
       if (this.intercepts.delivered) {
+        const d = this.delivered;
         this.exit = {
           kind: InterceptKind.DELIVERED, rip: this.rip, length: 0, icount: this.icount,
           exception: { vector: d.vector, type: d.type, errorCode: d.errorCode, ...(d.vector === Vector.PF ? { cr2: this.cr2 } : {}) },

@@ -41,8 +41,6 @@ function isDoubleFault(first: number, second: number): boolean {
 /** Software-originated events: INT n, INT3, INTO (and ICEBP is "privileged software"). */
 const isSoftware = (t: EventType): boolean => t === EventType.SW_INTERRUPT || t === EventType.SW_EXCEPTION || t === EventType.PRIV_SW_EXCEPTION;
 
-/** What was delivered in the end: the event asked for, or the fault (or #DF) its delivery raised. */
-export interface Delivered { vector: number; type: EventType; errorCode: number | undefined }
 
 /**
  * Deliver one event; faults during delivery are handled per table 6-5. Throws
@@ -51,13 +49,15 @@ export interface Delivered { vector: number; type: EventType; errorCode: number 
  * delivering it is a fault of that instruction, so it is what the fault's
  * frame must return to (e.g. #GP for INT n through a DPL 0 gate).
  */
-export function deliverEvent(c: Cpu, vector: number, type: EventType, errorCode: number | undefined, instructionAddr?: number, faultFrame = false): Delivered {
+export function deliverEvent(c: Cpu, vector: number, type: EventType, errorCode: number | undefined, instructionAddr?: number, faultFrame = false): void {
   let v = vector, t = type, err = errorCode, rf = faultFrame;
   for (;;) {
     const saved = snapshot(c);
     try {
       deliverOnce(c, v, t, err, rf);
-      return { vector: v, type: t, errorCode: err };
+      const d = c.delivered; // what went through in the end: the event, or the fault (or #DF) its delivery raised
+      d.vector = v; d.type = t; d.errorCode = err;
+      return;
     } catch (e) {
       if (!(e instanceof GuestFault)) throw e;
       restore(c, saved);
