@@ -81,17 +81,28 @@ export interface MonitorEvent {
 }
 
 /** A register held as a JS number, as the wire's uint64. */
-export const u64 = (v: number): bigint => BigInt.asUintN(64, BigInt(Math.trunc(v)));
+export const u64 = (v: number): bigint => (v >= 0 && v <= 0xffffffff ? BigInt(v >>> 0) : BigInt.asUintN(64, BigInt(Math.trunc(v))));
 
-/** A register snapshot (BigInt is fine here: events are off the emulation hot path). */
+/** Two 32-bit halves as one uint64 (most values have a zero high half: one BigInt then). */
+const halves = (lo: number, hi: number): bigint => (hi === 0 ? BigInt(lo >>> 0) : (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0));
+
+/**
+ * A register snapshot. It is taken once per event, so it is written as plain loops and
+ * literals (no spreads or callbacks): BigInt conversions are most of an event's cost.
+ */
 export function snapshot(c: Cpu): Registers {
-  const gpr = Array.from({ length: 16 }, (_, r) => (BigInt(c.hi[r]! >>> 0) << 32n) | BigInt(c.lo[r]! >>> 0));
+  const gpr: bigint[] = new Array<bigint>(16);
+  for (let r = 0; r < 16; r++) gpr[r] = halves(c.lo[r]!, c.hi[r]!);
+  const dr: bigint[] = new Array<bigint>(8);
+  for (let n = 0; n < 8; n++) dr[n] = u64(c.dr[n]!);
+  const segments: Registers['segments'] = new Array(6);
+  for (let s = 0; s < 6; s++) segments[s] = { selector: c.segSel[s]!, base: u64(c.segBase[s]!), limit: c.segLimit[s]!, attributes: c.segAttr[s]! };
   return {
     gpr, rip: u64(c.rip), rflags: BigInt(c.getRflags() >>> 0),
     cr0: u64(c.cr0), cr2: u64(c.cr2), cr3: u64(c.cr3), cr4: u64(c.cr4),
-    dr: Array.from(c.dr, (v) => u64(v)), efer: u64(c.efer),
+    dr, efer: u64(c.efer),
     fsBase: u64(c.segBase[4]!), gsBase: u64(c.segBase[5]!), kernelGsBase: u64(c.kernelGsBase),
-    segments: [0, 1, 2, 3, 4, 5].map((s) => ({ selector: c.segSel[s]!, base: u64(c.segBase[s]!), limit: c.segLimit[s]!, attributes: c.segAttr[s]! })),
+    segments,
     gdtr: { base: u64(c.gdtBase), limit: c.gdtLimit },
     idtr: { base: u64(c.idtBase), limit: c.idtLimit },
   };

@@ -18,39 +18,38 @@ const REASONS: Partial<Record<string, ExitReason>> = {
   [InterceptKind.MEM_ACCESS]: ExitReason.MEM_ACCESS,
 };
 
-/** The exit for a raw intercept, or undefined for the personality-internal ones (PUSHF, POPF, IRET). */
+/**
+ * The exit for a raw intercept, or undefined for the personality-internal ones (PUSHF,
+ * POPF, IRET). Built field by field rather than with object spreads: this runs once per
+ * exit, and spreads cost more than everything else in it.
+ */
 export function toVmExit(vcpu: number, r: InterceptRecord): VmExit | undefined {
-  const base = { vcpu, rip: r.rip, instructionLength: r.length, icount: r.icount };
-  if (r.kind === InterceptKind.DELIVERED) return { ...base, reason: ExitReason.INTERRUPT, exception: exceptionOf(r.exception!) };
+  let reason: ExitReason | undefined;
   if (r.kind === InterceptKind.EXCEPTION) {
-    const e = r.exception!;
-    const reason = e.vector === Vector.BP ? ExitReason.BREAKPOINT : e.vector === Vector.DB ? ExitReason.DEBUG : ExitReason.EXCEPTION;
-    return {
-      ...base, reason, ...(r.emulated ? { emulated: true } : {}),
-      exception: exceptionOf(e),
-      ...(e.dr6Bits !== undefined ? { pendingDbg: e.dr6Bits } : {}),
-    };
+    const v = r.exception!.vector;
+    reason = v === Vector.BP ? ExitReason.BREAKPOINT : v === Vector.DB ? ExitReason.DEBUG : ExitReason.EXCEPTION;
+  } else {
+    reason = r.kind === InterceptKind.DELIVERED ? ExitReason.INTERRUPT : REASONS[r.kind];
+    if (reason === undefined) return undefined;
   }
-  const reason = REASONS[r.kind];
-  if (reason === undefined) return undefined;
-  return {
-    ...base, reason,
-    ...(r.cr ? { cr: r.cr } : {}),
-    ...(r.msr ? { msr: { index: r.msr.index, value: [r.msr.lo, r.msr.hi] as [number, number] } } : {}),
-    ...(r.io ? { io: r.io } : {}),
-    ...(r.cpuid ? { cpuid: r.cpuid } : {}),
-    ...(r.descriptor ? { descriptor: r.descriptor } : {}),
-    ...(r.memAccess ? { memAccess: memAccess(r.memAccess) } : {}),
-  };
-}
-
-function memAccess(m: NonNullable<InterceptRecord['memAccess']>): NonNullable<VmExit['memAccess']> {
-  return {
-    gpa: m.gpa, ...(m.gla !== undefined ? { gla: m.gla } : {}),
-    read: m.access === Access.READ, write: m.access === Access.WRITE, execute: m.access === Access.EXEC,
-  };
-}
-
-function exceptionOf(e: NonNullable<InterceptRecord['exception']>): NonNullable<VmExit['exception']> {
-  return { vector: e.vector, type: e.type as EventKind, ...(e.errorCode !== undefined ? { errorCode: e.errorCode } : {}), ...(e.cr2 !== undefined ? { cr2: e.cr2 } : {}) };
+  const exit: VmExit = { reason, vcpu, rip: r.rip, instructionLength: r.length, icount: r.icount };
+  const e = r.exception;
+  if (e) {
+    exit.exception = { vector: e.vector, type: e.type as EventKind };
+    if (e.errorCode !== undefined) exit.exception.errorCode = e.errorCode;
+    if (e.cr2 !== undefined) exit.exception.cr2 = e.cr2;
+    if (e.dr6Bits !== undefined && r.kind === InterceptKind.EXCEPTION) exit.pendingDbg = e.dr6Bits;
+  }
+  if (r.emulated) exit.emulated = true;
+  if (r.cr) exit.cr = r.cr;
+  if (r.msr) exit.msr = { index: r.msr.index, value: [r.msr.lo, r.msr.hi] };
+  if (r.io) exit.io = r.io;
+  if (r.cpuid) exit.cpuid = r.cpuid;
+  if (r.descriptor) exit.descriptor = r.descriptor;
+  if (r.memAccess) {
+    const m = r.memAccess;
+    exit.memAccess = { gpa: m.gpa, read: m.access === Access.READ, write: m.access === Access.WRITE, execute: m.access === Access.EXEC };
+    if (m.gla !== undefined) exit.memAccess.gla = m.gla;
+  }
+  return exit;
 }
