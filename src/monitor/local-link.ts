@@ -10,7 +10,7 @@ import { ControlPlane } from './control.js';
 import { CONTROL_OPS } from './control-ops.js';
 import { ErrorCode, gate, RequestError, unwrap, type Codec, type Controller, type DomainLink, type EventHandler } from './link.js';
 import type { Monitor } from './monitor.js';
-import { applyWireReply, encodeEvent, wireError } from './wire.js';
+import { decodeCounted, encodeEvent, wireError } from './wire.js';
 import type { Error as PbError } from '../generated/tsvmi/v1/error.js';
 import type { MonitorEvent as Raised } from './event.js';
 
@@ -49,7 +49,7 @@ export class LocalLink implements DomainLink {
       reply: async (r) => {
         const bytes = MonitorReply.encode({ ...MonitorReply.fromPartial({}), ...r, domain, session }).finish();
         try {
-          applyWireReply(this.monitor, s, bytes);
+          s.reply(decodeCounted(this.monitor, bytes));
         } catch (e) {
           throw refusal(e);
         }

@@ -20,14 +20,13 @@ import {
   AttachControllerReply, AttachControllerRequest, DetachControllerRequest, KeepaliveRequest, StatusReply,
 } from '../generated/tsvmi/v1/control.js';
 import type { Error as PbError } from '../generated/tsvmi/v1/error.js';
-import { MonitorReply } from '../generated/tsvmi/v1/reply.js';
 import { ControlPlane } from './control.js';
 import { CONTROL_OPS } from './control-ops.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { EventFlag, type MonitorEvent } from './event.js';
 import type { Monitor, Session } from './monitor.js';
 import { subjects } from './subjects.js';
-import { applyWireReply, encodeEvent, wireError } from './wire.js';
+import { decodeCounted, encodeEvent, wireError } from './wire.js';
 
 /** NATS tokens may not contain these; a domain name is one token. */
 const BAD_TOKEN = /[\s.*>]/;
@@ -119,13 +118,12 @@ export class NatsMonitorBridge {
   private onReply(m: Msg): void {
     let error: PbError | undefined;
     try {
-      const lease = this.lease, id = peekSession(m.data);
-      // Undecodable bytes name no session: the controller's own decode refuses them in full.
-      if (!lease || (id !== undefined && id !== lease.id)) {
+      const reply = decodeCounted(this.monitor, m.data), lease = this.lease;
+      if (!lease || reply.session !== lease.id) {
         this.monitor.countRefused(MonitorErrorCode.NOT_CONTROLLER);
-        throw new MonitorError(MonitorErrorCode.NOT_CONTROLLER, `replies must come from the controller's session; "${id ?? ''}" is not it`);
+        throw new MonitorError(MonitorErrorCode.NOT_CONTROLLER, `replies must come from the controller's session; "${reply.session}" is not it`);
       }
-      applyWireReply(this.monitor, lease.session, m.data);
+      lease.session.reply(reply);
     } catch (e) {
       error = wireError(e);
     }
@@ -138,14 +136,5 @@ export class NatsMonitorBridge {
     if (this.lease) this.end(this.lease);
     this.observer.detach();
     await this.nc.flush().catch(() => {});
-  }
-}
-
-/** The session a reply claims, or undefined when it is not even a MonitorReply (refused in full later). */
-function peekSession(bytes: Uint8Array): string | undefined {
-  try {
-    return MonitorReply.decode(bytes).session;
-  } catch {
-    return undefined;
   }
 }

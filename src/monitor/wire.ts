@@ -11,7 +11,7 @@ import type { Registers as PbRegisters } from '../generated/tsvmi/v1/registers.j
 import { Action, MonitorReply } from '../generated/tsvmi/v1/reply.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { Reason, u64, type MonitorEvent, type Registers } from './event.js';
-import type { Monitor, Reply, Session } from './monitor.js';
+import type { Monitor, Reply } from './monitor.js';
 import { attributesToWire, fromUpdate, GPR_NAMES } from './register-write.js';
 
 const PAGE_SHIFT = 12n;
@@ -79,7 +79,7 @@ export function encodeEvent(e: MonitorEvent): Uint8Array {
 const invalid = (message: string): never => { throw new MonitorError(MonitorErrorCode.INVALID_REPLY, message); };
 
 /** Decode and check a MonitorReply for `domain`; throws MonitorError(INVALID_REPLY) for anything it cannot honour. */
-export function decodeReply(bytes: Uint8Array, domain: string): Reply {
+export function decodeReply(bytes: Uint8Array, domain: string): Reply & { session: string } {
   let m: MonitorReply;
   try {
     m = MonitorReply.decode(bytes);
@@ -88,7 +88,7 @@ export function decodeReply(bytes: Uint8Array, domain: string): Reply {
   }
   if (m.domain !== domain) invalid(`reply for domain "${m.domain}" sent to domain "${domain}"`);
   const action = m.action === Action.ACTION_DROP ? 'drop' : m.action === Action.ACTION_REINJECT ? 'reinject' : undefined;
-  const reply: Reply = { seq: m.seq, pause: m.pause, toggleSingleStep: m.toggleSingleStep, emulate: m.emulate };
+  const reply: Reply & { session: string } = { seq: m.seq, pause: m.pause, toggleSingleStep: m.toggleSingleStep, emulate: m.emulate, session: m.session };
   if (action) reply.action = action; // a reply without one is refused by the monitor, with the event named
   if (m.setRegisters) reply.setRegisters = fromUpdate(m.setRegisters);
   if (m.stepPermissions.length > 0) reply.stepPermissions = pageAccessMap(m.stepPermissions);
@@ -111,18 +111,16 @@ export function pageAccessMap(pages: readonly PbPageAccess[]): Map<number, numbe
 }
 
 /**
- * Decode a reply off the wire and give it to the controller's session. A reply that
- * cannot be decoded is counted as refused here; the monitor counts its own refusals.
+ * Decode a reply off the wire for a monitor's domain. A reply that cannot be decoded is
+ * counted as refused here; the monitor counts the refusals of the replies it is given.
  */
-export function applyWireReply(monitor: Monitor, session: Session, bytes: Uint8Array): void {
-  let reply: Reply;
+export function decodeCounted(monitor: Monitor, bytes: Uint8Array): Reply & { session: string } {
   try {
-    reply = decodeReply(bytes, monitor.domain.name);
+    return decodeReply(bytes, monitor.domain.name);
   } catch (e) {
     if (e instanceof MonitorError) monitor.countRefused(e.code);
     throw e;
   }
-  session.reply(reply);
 }
 
 /** MonitorError codes as the wire's ErrorCode. */
