@@ -199,17 +199,22 @@ for (const transport of [embedded, nats()]) {
       assert.match(serial(), /selftest: cpuid-features: ok/);
     });
 
-    it('refuses bad replies and a second controller with typed errors, changing nothing', async () => {
+    /** The demo OS on one vCPU, sync breakpoints, a controller holding its first event unanswered, and a second link. */
+    async function heldBreakpoint() {
       const { domain, serial } = boot(join(OS, 'kernel.elf'), 1);
       const monitor = new Monitor(domain);
       const s = await serve(monitor);
       const [link, other] = [await s.link(), await s.link()];
       await configure(link, { reason: PbReason.REASON_SOFTWARE_BREAKPOINT });
-      let first!: (e: MonitorEvent) => void;
-      const firstEvent = new Promise<MonitorEvent>((resolve) => { first = resolve; });
-      const ctl = await link.control((e) => first(e));
+      let got!: (e: MonitorEvent) => void;
+      const firstEvent = new Promise<MonitorEvent>((resolve) => { got = resolve; });
+      const ctl = await link.control((e) => got(e));
       const running = domain.runForever();
-      const { seq } = await firstEvent;
+      return { domain, serial, monitor, link, other, ctl, running, first: await firstEvent };
+    }
+
+    it('refuses bad replies and a second controller with typed errors, changing nothing', async () => {
+      const { domain, serial, monitor, link, other, ctl, running, first: { seq } } = await heldBreakpoint();
 
       await refused(other.control(() => {}), ErrorCode.ERROR_CODE_BUSY, /already has a controller/);
       await refused(ctl.reply({ seq: seq + 1000n, action: Action.ACTION_REINJECT }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /no event/);
@@ -239,16 +244,7 @@ for (const transport of [embedded, nats()]) {
     });
 
     it('keeps the vCPU paused when the controller leaves, and redelivers to the next one first', async () => {
-      const { domain, serial } = boot(join(OS, 'kernel.elf'), 1);
-      const monitor = new Monitor(domain);
-      const s = await serve(monitor);
-      const [link, next] = [await s.link(), await s.link()];
-      await configure(link, { reason: PbReason.REASON_SOFTWARE_BREAKPOINT });
-      let got!: (e: MonitorEvent) => void;
-      const firstEvent = new Promise<MonitorEvent>((resolve) => { got = resolve; });
-      const gone = await link.control((e) => got(e));
-      const running = domain.runForever();
-      const first = await firstEvent;
+      const { domain, serial, other: next, ctl: gone, running, first } = await heldBreakpoint();
       await gone.detach();
       assert.ok(domain.vcpus[0]!.pendingExit, 'the vCPU waits for an answer nobody gave');
 
