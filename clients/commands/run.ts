@@ -43,6 +43,10 @@ introspection (without --nats the domain runs unmonitored, with no server):
   --paused               start paused, like 'xl create -p': a client configures
                          the monitor, then sends control.resume
   --ring-slots N         monitor ring slots (default 64)
+  --unattended MS:ACTION when sync events have waited MS milliseconds with no
+                         controller attached, answer them with ACTION (drop or
+                         reinject), each one reported on stderr; without it
+                         they wait, their vCPUs paused, for the next controller
   --audit                also keep every event in a JetStream stream,
                          TSVMI_AUDIT_NAME (the server needs JetStream: -js),
                          up to the last ${AUDIT_MAX_MSGS.toLocaleString('en')} events
@@ -74,7 +78,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
       options: {
         vcpus: { type: 'string' }, mem: { type: 'string' }, vendor: { type: 'string' }, 'max-instructions': { type: 'string' },
         nmi: { type: 'string', multiple: true }, stats: { type: 'boolean' }, trace: { type: 'string' }, 'trace-guest-exceptions': { type: 'boolean' },
-        json: { type: 'boolean' }, nats: { type: 'string' }, name: { type: 'string' }, paused: { type: 'boolean' }, 'ring-slots': { type: 'string' }, audit: { type: 'boolean' },
+        json: { type: 'boolean' }, nats: { type: 'string' }, name: { type: 'string' }, paused: { type: 'boolean' }, 'ring-slots': { type: 'string' }, audit: { type: 'boolean' }, unattended: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -100,6 +104,13 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   if (!/^[A-Za-z0-9_-]+$/.test(name)) { console.error(`tsvmi run: --name must be letters, digits, '_' or '-' (one NATS subject token), not '${name}'`); return 2; }
   if (values.paused && values.nats === undefined) { console.error('tsvmi run: --paused needs --nats (nothing else could resume the domain)'); return 2; }
   if (values.audit && values.nats === undefined) { console.error('tsvmi run: --audit needs --nats (the audit log is a JetStream stream)'); return 2; }
+  let unattended: Unattended | undefined;
+  if (values.unattended !== undefined) {
+    const m = /^(\d+):(drop|reinject)$/.exec(values.unattended);
+    if (!m) { console.error(`tsvmi run: --unattended takes MS:drop or MS:reinject, not '${values.unattended}'`); return 2; }
+    if (values.nats === undefined) { console.error('tsvmi run: --unattended needs --nats (without it there are no events)'); return 2; }
+    unattended = { ms: Number(m[1]), action: m[2] as 'drop' | 'reinject' };
+  }
 
   const nmis: { at: number; target: number | 'all' }[] = [];
   for (const spec of values.nmi ?? []) {
@@ -138,7 +149,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   let served: Served | undefined;
   if (values.nats !== undefined) {
     try {
-      served = await serveOnNats(vm, values.nats, slots, values.audit === true);
+      served = await serveOnNats(vm, values.nats, { slots, audit: values.audit === true, ...(unattended ? { unattended } : {}) });
     } catch (e) {
       console.error(`tsvmi run: cannot serve on NATS at ${values.nats}: ${(e as Error).message}`);
       return 1;
@@ -190,9 +201,11 @@ async function runWithNmis(vm: Domain, max: number, nmis: { at: number; target: 
 
 interface Served { monitor: Monitor; close(): Promise<void> }
 
-async function serveOnNats(vm: Domain, url: string, slots: number, audit: boolean): Promise<Served> {
+interface Unattended { ms: number; action: 'drop' | 'reinject' }
+
+async function serveOnNats(vm: Domain, url: string, opts: { slots: number; audit: boolean; unattended?: Unattended }): Promise<Served> {
   const nc = await connect({ servers: url, name: `tsvmi ${vm.name}` });
-  if (audit) {
+  if (opts.audit) {
     try {
       await ensureAuditStream(nc, vm.name);
     } catch (e) {
@@ -200,7 +213,14 @@ async function serveOnNats(vm: Domain, url: string, slots: number, audit: boolea
       throw new Error(`no audit stream: ${(e as Error).message}`, { cause: e });
     }
   }
-  const monitor = new Monitor(vm, { slots });
+  const u = opts.unattended;
+  const monitor = new Monitor(vm, {
+    slots: opts.slots,
+    ...(u ? {
+      noControllerTimeoutMs: u.ms, defaultAction: u.action,
+      onDefaultAction: (e, action) => console.error(`tsvmi: no controller for ${u.ms} ms: event ${e.seq} (${e.reason}, vCPU ${e.vcpu}) answered with ${action}`),
+    } : {}),
+  });
   const bridge = new NatsMonitorBridge(monitor, nc);
   await nc.flush(); // the subscriptions are on the server before anyone is told the domain is there
   return { monitor, close: async () => { await bridge.close(); await nc.drain(); } };

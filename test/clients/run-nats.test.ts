@@ -2,7 +2,8 @@
  * `tsvmi run --nats URL --paused` as a user would drive it from any language:
  * the domain waits, a plain NATS client enables breakpoint events through the
  * control plane, resumes the domain, answers the events, and the guest runs to
- * its normal end.
+ * its normal end; and with --unattended, the events nobody answers are answered
+ * with the default action after the timeout.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -68,6 +69,29 @@ describe('tsvmi run --nats', function () {
     }
   });
 
+  it('with --unattended, answers sync events nobody attached for, and says so', async () => {
+    const child = spawn(process.execPath, [TSVMI, 'run', KERNEL, '--name', 'demo', '--nats', server.url, '--paused', '--unattended', '100:reinject'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const nc = await connect({ servers: server.url });
+    try {
+      for (let k = 0; k < 100 && !(await info(nc)); k++) await sleep(50);
+      const link = new NatsLink(nc, 'demo');
+      await link.request('control.set-monitor-config', SetMonitorConfigRequest, StatusReply, {
+        config: { reasons: [{ reason: Reason.REASON_SOFTWARE_BREAKPOINT, enabled: true, sync: true, onChangeOnly: false, indexes: [] }], includeEmulated: false },
+      });
+      await link.request('control.resume', ResumeRequest, StatusReply, {});
+      assert.equal(await exited, 1, stderr);
+      assert.match(stdout, /shutdown: init exited with code 0/);
+      assert.match(stderr, /no controller for 100 ms: event \d+ \(software-breakpoint, vCPU 0\) answered with reinject/);
+    } finally {
+      child.kill();
+      await nc.close();
+    }
+  });
+
   it('fails clearly when the server is not there, and refuses --paused without --nats', () => {
     const r = spawnSync(process.execPath, [TSVMI, 'run', KERNEL, '--nats', 'nats://127.0.0.1:1'], { encoding: 'utf8' });
     assert.equal(r.status, 1);
@@ -75,5 +99,8 @@ describe('tsvmi run --nats', function () {
     const p = spawnSync(process.execPath, [TSVMI, 'run', KERNEL, '--paused'], { encoding: 'utf8' });
     assert.equal(p.status, 2);
     assert.match(p.stderr, /--paused needs --nats/);
+    const u = spawnSync(process.execPath, [TSVMI, 'run', KERNEL, '--nats', server.url, '--unattended', 'soon:drop'], { encoding: 'utf8' });
+    assert.equal(u.status, 2);
+    assert.match(u.stderr, /--unattended takes MS:drop or MS:reinject/);
   });
 });
