@@ -8,7 +8,7 @@
 import {
   CapabilitiesReply, CapabilitiesRequest, DomainInfoReply, DomainInfoRequest, GetRegistersReply, GetRegistersRequest, InjectRequest,
   PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest, SetPagePermissionsRequest,
-  SetRegistersRequest,
+  SetRegistersRequest, SetSingleStepRequest,
   StatusReply, WritePhysicalRequest, WriteVirtualRequest,
 } from '../generated/tsvmi/v1/control.js';
 import type { Error as PbError } from '../generated/tsvmi/v1/error.js';
@@ -49,6 +49,7 @@ export const CONTROL_OPS: Readonly<Record<string, ControlHandler>> = {
   'control.inject': op(InjectRequest, StatusReply, (cp, q) => cp.inject(q)),
   'control.pause': op(PauseRequest, StatusReply, (cp, q) => cp.pause(q)),
   'control.resume': op(ResumeRequest, StatusReply, (cp, q) => cp.resume(q)),
+  'control.set-single-step': op(SetSingleStepRequest, StatusReply, (cp, q) => cp.setSingleStep(q)),
   'control.set-page-permissions': op(SetPagePermissionsRequest, StatusReply, (cp, q) => cp.setPagePermissions(q)),
   'control.set-monitor-config': op(SetMonitorConfigRequest, StatusReply, (cp, q) => cp.setMonitorConfig(q)),
   'control.capabilities': op(CapabilitiesRequest, CapabilitiesReply, (cp, q) => cp.capabilities(q)),

@@ -15,7 +15,7 @@ import { EventType, Reason as PbReason, Vendor } from '../generated/tsvmi/v1/com
 import {
   DomainState, SingleStepMode, VcpuState,
   type CapabilitiesReply, type DomainInfoReply, type GetRegistersReply, type GetRegistersRequest, type MonitorConfig as PbMonitorConfig,
-  type InjectRequest, type ReadPhysicalRequest, type SetPagePermissionsRequest, type ReadVirtualRequest, type SetRegistersRequest, type WritePhysicalRequest, type WriteVirtualRequest,
+  type InjectRequest, type ReadPhysicalRequest, type SetPagePermissionsRequest, type SetSingleStepRequest, type ReadVirtualRequest, type SetRegistersRequest, type WritePhysicalRequest, type WriteVirtualRequest,
 } from '../generated/tsvmi/v1/control.js';
 import { MONITORABLE_CRS, type MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
@@ -158,6 +158,13 @@ export class ControlPlane {
       }
     }
     writeRegisters(v, regs);
+  }
+
+  /** Turn single-stepping of one vCPU on or off (MTF on vmx, the shadowed TF on svm). */
+  setSingleStep(r: SetSingleStepRequest): void {
+    this.checkDomain(r.domain);
+    this.monitor.vcpu(r.vcpu).setSingleStep(r.enabled);
+    this.domain.kick();
   }
 
   /** Queue an event for the vCPU's next entry (Xen's xc_hvm_inject_trap); one at a time. */

@@ -9,7 +9,6 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Reason as PbReason } from '../../src/generated/tsvmi/v1/common.js';
 import {
   ReadPhysicalRequest, ReadMemoryReply, SetMonitorConfigRequest, SetPagePermissionsRequest, StatusReply, type ReasonConfig,
@@ -20,57 +19,9 @@ import { RegisterUpdate } from '../../src/generated/tsvmi/v1/registers.js';
 import { Action } from '../../src/generated/tsvmi/v1/reply.js';
 import { MonitorErrorCode } from '../../src/monitor/errors.js';
 import { RequestError, type DomainLink } from '../../src/monitor/link.js';
-import { LocalLink } from '../../src/monitor/local-link.js';
 import { Monitor } from '../../src/monitor/monitor.js';
-import { NatsMonitorBridge } from '../../src/monitor/nats.js';
-import { NatsLink } from '../../src/monitor/nats-link.js';
 import { boot, checkOs, kernelSymbol, OS, SELFTEST } from '../support/demo-os.js';
-import { startNatsServer, type NatsServer } from '../support/nats-server.js';
-
-/** A transport under test: serve a monitor, then open client links to it. */
-interface Transport {
-  name: string;
-  before(): Promise<void>;
-  after(): Promise<void>;
-  serve(monitor: Monitor): Promise<Served>;
-}
-
-interface Served {
-  link(): Promise<DomainLink>;
-  /** Everything published so far has reached every link. */
-  settle(): Promise<void>;
-  close(): Promise<void>;
-}
-
-const embedded: Transport = {
-  name: 'embedded',
-  before: async () => {},
-  after: async () => {},
-  serve: async (monitor) => ({ link: async () => new LocalLink(monitor), settle: async () => {}, close: async () => {} }),
-};
-
-function nats(): Transport {
-  let server: NatsServer;
-  return {
-    name: 'NATS',
-    before: async () => { server = await startNatsServer(); },
-    after: async () => { await server?.stop(); },
-    serve: async (monitor) => {
-      const conns: NatsConnection[] = [await connect({ servers: server.url })];
-      const bridge = new NatsMonitorBridge(monitor, conns[0]!, { leaseMs: 2_000 });
-      await conns[0]!.flush();
-      return {
-        link: async () => {
-          const nc = await connect({ servers: server.url });
-          conns.push(nc);
-          return new NatsLink(nc, monitor.domain.name);
-        },
-        settle: async () => { for (const nc of conns) await nc.flush(); },
-        close: async () => { await bridge.close(); await Promise.all(conns.map((nc) => nc.close())); },
-      };
-    },
-  };
-}
+import { TRANSPORTS, type Served } from '../support/transports.js';
 
 const reasons = (...rs: Array<Partial<ReasonConfig>>) => ({ config: { reasons: rs.map((r) => ({ enabled: true, sync: true, onChangeOnly: false, indexes: [], reason: 0, ...r })), includeEmulated: false } });
 const configure = (link: DomainLink, ...rs: Array<Partial<ReasonConfig>>) => link.request('control.set-monitor-config', SetMonitorConfigRequest, StatusReply, reasons(...rs));
@@ -88,7 +39,7 @@ async function refused(p: Promise<unknown>, code: ErrorCode, message?: RegExp): 
   });
 }
 
-for (const transport of [embedded, nats()]) {
+for (const transport of TRANSPORTS()) {
   describe(`monitor conformance (${transport.name} transport)`, function () {
     this.timeout(90_000);
     let served: Served | undefined;

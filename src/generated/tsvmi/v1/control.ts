@@ -293,6 +293,18 @@ export interface InjectRequest {
 }
 
 /**
+ * Single-step one vCPU from outside an event (Xen: xc_domain_debug_control
+ * with XEN_DOMCTL_DEBUG_OP_SINGLE_STEP_ON/OFF): each instruction then raises
+ * a single-step event, when that reason is enabled. libvmi's vmi_step_event
+ * is built on it.
+ */
+export interface SetSingleStepRequest {
+  domain: string;
+  vcpu: number;
+  enabled: boolean;
+}
+
+/**
  * Set r/w/x per frame (Xen: xc_set_mem_access); a forbidden access raises a
  * MemoryAccess event. A frame with all three set is unrestricted.
  */
@@ -1748,6 +1760,107 @@ export const InjectRequest: MessageFns<InjectRequest> = {
     message.errorCode = object.errorCode ?? undefined;
     message.instructionLength = object.instructionLength ?? 0;
     message.cr2 = (object.cr2 !== undefined && object.cr2 !== null) ? BigInt(object.cr2) : undefined;
+    return message;
+  },
+};
+
+function createBaseSetSingleStepRequest(): SetSingleStepRequest {
+  return { domain: "", vcpu: 0, enabled: false };
+}
+
+export const SetSingleStepRequest: MessageFns<SetSingleStepRequest> = {
+  encode(message: SetSingleStepRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domain !== "") {
+      writer.uint32(10).string(message.domain);
+    }
+    if (message.vcpu !== 0) {
+      writer.uint32(16).uint32(message.vcpu);
+    }
+    if (message.enabled !== false) {
+      writer.uint32(24).bool(message.enabled);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetSingleStepRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetSingleStepRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domain = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.vcpu = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.enabled = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetSingleStepRequest {
+    return {
+      domain: isSet(object.domain) ? globalThis.String(object.domain) : "",
+      vcpu: isSet(object.vcpu) ? globalThis.Number(object.vcpu) : 0,
+      enabled: isSet(object.enabled) ? globalThis.Boolean(object.enabled) : false,
+    };
+  },
+
+  toJSON(message: SetSingleStepRequest): unknown {
+    const obj: any = {};
+    if (message.domain !== "") {
+      obj.domain = message.domain;
+    }
+    if (message.vcpu !== 0) {
+      obj.vcpu = Math.round(message.vcpu);
+    }
+    if (message.enabled !== false) {
+      obj.enabled = message.enabled;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetSingleStepRequest>): SetSingleStepRequest {
+    return SetSingleStepRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetSingleStepRequest>): SetSingleStepRequest {
+    const message = createBaseSetSingleStepRequest();
+    message.domain = object.domain ?? "";
+    message.vcpu = object.vcpu ?? 0;
+    message.enabled = object.enabled ?? false;
     return message;
   },
 };

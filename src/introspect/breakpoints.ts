@@ -1,0 +1,136 @@
+/**
+ * Software breakpoints managed for the client, as DRAKVUF and smartvmi do it
+ * on Xen: an int3 written over the first byte of an instruction, the original
+ * byte kept, and every hit stepped over without the guest noticing.
+ *
+ * A hit steps over like this: the other vCPUs are paused, the original byte
+ * goes back, the hit is dropped (no #BP reaches the guest; RIP stays on the
+ * instruction) with single-stepping on, and when the step completes the int3
+ * goes back in and the others resume. Step-overs run one at a time, so with
+ * many vCPUs hitting the same breakpoint none of them can run past the restored
+ * byte unseen (smartvmi#140: restoring the byte while another vCPU runs loses
+ * that vCPU's hit). The guest's own int3, where no breakpoint of ours is, is
+ * left to the event streams (re-injected by default). A removed breakpoint's
+ * queued hits are discarded by the domain (seed 001) or, if already here,
+ * dropped so the vCPU runs the original instruction.
+ */
+import { Subject, type Observable } from 'rxjs';
+import { VmiError } from './errors.js';
+import type { VmiEvent } from './event.js';
+import type { AddressSpace, Vmi } from './vmi.js';
+
+const INT3 = 0xcc;
+/** Linear addresses from here up are the kernel's, the same in every address space. */
+const KERNEL_HALF = 0xffff800000000000n;
+
+export interface Breakpoint {
+  readonly va: bigint;
+  /** The address space it was set in: undefined for the kernel's. */
+  readonly dtb: bigint | undefined;
+  /** Hits so far. */
+  readonly hits: number;
+  /** Each hit, before it is stepped over (the vCPU waits; do not reply to it). */
+  readonly hits$: Observable<VmiEvent<'softwareBreakpoint'>>;
+  remove(): Promise<void>;
+}
+
+interface Entry {
+  va: bigint;
+  dtb: bigint | undefined;
+  pa: bigint;
+  original: number;
+  hits: number;
+  subject: Subject<VmiEvent<'softwareBreakpoint'>>;
+  removed: boolean;
+}
+
+export class Breakpoints {
+  private readonly entries = new Map<string, Entry>();
+  /** vCPUs stepping over a breakpoint, waiting for their single-step event. */
+  private readonly stepping = new Map<number, (e: VmiEvent<'singleStep'>) => void>();
+  /** Step-overs run one after another. */
+  private queue: Promise<void> = Promise.resolve();
+  private release: (() => void) | undefined;
+  /** Step-overs done, and breakpoint events that were not ours (left to the streams). */
+  readonly stats = { stepOvers: 0, foreign: 0 };
+
+  constructor(private readonly vmi: Vmi) {}
+
+  /** Insert a breakpoint at `va` (kernel addresses by default). Inserting one twice is refused. */
+  async insert(va: bigint, space: AddressSpace = 'kernel'): Promise<Breakpoint> {
+    const dtb = va >= KERNEL_HALF || space === 'kernel' ? undefined : 'dtb' in space ? space.dtb : await this.vmi.pidToDtb(space.pid);
+    const key = keyOf(va, dtb);
+    if (this.entries.has(key)) throw new VmiError(`a breakpoint is already set at 0x${va.toString(16)}`);
+    if (!this.release) {
+      this.release = this.vmi.claim((e) => this.onEvent(e));
+      await this.vmi.monitor({ softwareBreakpoint: { sync: true }, singleStep: { sync: true } });
+    }
+    const pa = dtb === undefined ? await this.vmi.translateKV2P(va) : await this.vmi.memory.translate(dtb, va);
+    const original = (await this.vmi.readPA(pa, 1))[0]!;
+    if (original === INT3) throw new VmiError(`0x${va.toString(16)} already holds an int3`);
+    const entry: Entry = { va, dtb, pa, original, hits: 0, subject: new Subject(), removed: false };
+    this.entries.set(key, entry);
+    await this.vmi.writePA(pa, Uint8Array.of(INT3));
+    return {
+      va, dtb,
+      get hits() { return entry.hits; },
+      hits$: entry.subject.asObservable(),
+      remove: () => this.remove(key),
+    };
+  }
+
+  /** Remove every breakpoint (what a client does before it detaches). */
+  async removeAll(): Promise<void> {
+    for (const key of [...this.entries.keys()]) await this.remove(key);
+    await this.queue;
+  }
+
+  get count(): number {
+    return this.entries.size;
+  }
+
+  private async remove(key: string): Promise<void> {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    e.removed = true;
+    await this.vmi.writePA(e.pa, Uint8Array.of(e.original));
+    e.subject.complete();
+  }
+
+  private onEvent(e: VmiEvent): boolean {
+    if (e.reason === 'singleStep') {
+      const waiting = this.stepping.get(e.vcpu);
+      if (!waiting) return false;
+      this.stepping.delete(e.vcpu);
+      waiting(e);
+      return true;
+    }
+    if (e.reason !== 'softwareBreakpoint' || !e.sync) return false;
+    const entry = this.entries.get(keyOf(e.data.gla, e.data.gla >= KERNEL_HALF ? undefined : e.regs.cr3));
+    if (!entry) { this.stats.foreign++; return false; }
+    entry.hits++;
+    entry.subject.next(e);
+    this.queue = this.queue.then(() => this.stepOver(e, entry)).catch(() => {});
+    return true;
+  }
+
+  private async stepOver(e: VmiEvent<'softwareBreakpoint'>, entry: Entry): Promise<void> {
+    if (entry.removed) return e.drop(); // the original instruction is back: run it
+    const others = Array.from({ length: this.vmi.info.vcpus }, (_, v) => v).filter((v) => v !== e.vcpu);
+    for (const v of others) await this.vmi.pause(v);
+    try {
+      await this.vmi.writePA(entry.pa, Uint8Array.of(entry.original));
+      const stepped = new Promise<VmiEvent<'singleStep'>>((resolve) => this.stepping.set(e.vcpu, resolve));
+      await e.drop({ toggleSingleStep: true });
+      const step = await stepped;
+      if (!entry.removed) await this.vmi.writePA(entry.pa, Uint8Array.of(INT3));
+      await step.reinject({ toggleSingleStep: true });
+      this.stats.stepOvers++;
+    } finally {
+      for (const v of others) await this.vmi.resume(v);
+    }
+  }
+}
+
+const keyOf = (va: bigint, dtb: bigint | undefined): string => (dtb === undefined ? `k:${va}` : `${dtb}:${va}`);

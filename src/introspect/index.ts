@@ -1,0 +1,17 @@
+/**
+ * tsvmi's client SDK: libvmi's API with RxJS event streams, over either
+ * transport. Start with {@link connect} (NATS) or {@link Vmi.attach} with a
+ * LocalLink (embedded), then {@link Vmi.on} for events, the memory and
+ * register calls, {@link Breakpoints} and the OS-aware helpers.
+ * @packageDocumentation
+ */
+export { Breakpoints, type Breakpoint } from './breakpoints.js';
+export { connect, type VmiConnection } from './connect.js';
+export * from './errors.js';
+export { eventAddress, type ReasonData, type ReasonName, type ReplyFlags, type VmiEvent, type VmiEventOf } from './event.js';
+export { GuestMemory, type CacheStats } from './memory.js';
+export * from './operators/index.js';
+export { PageNotPresentError } from './paging.js';
+export { listProcesses, type Process } from './os/processes.js';
+export { buildProfile, loadProfile, ProfileError, type OffsetsFile, type Profile } from './os/profile.js';
+export { Vmi, type AddressSpace, type AttachOptions, type Claim, type Handled, type ReasonSettings } from './vmi.js';
