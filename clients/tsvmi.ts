@@ -1,6 +1,12 @@
 #!/usr/bin/env node
 /** The `tsvmi` command line. */
+import { eventsCommand } from './commands/events.js';
+import { memCommand } from './commands/mem.js';
+import { pauseCommand } from './commands/pause.js';
+import { psCommand } from './commands/ps.js';
+import { regsCommand } from './commands/regs.js';
 import { runCommand, traceCommand } from './commands/run.js';
+import { straceCommand } from './commands/strace.js';
 
 const USAGE = `usage: tsvmi <command> [options]
 
@@ -8,6 +14,15 @@ commands:
   run KERNEL.elf    boot a kernel image; the serial console goes to stdout
   trace KERNEL.elf  boot it and dump the per-vCPU exit and injection trace
                     (ktrdump style) on stdout; the console goes to stderr
+  events            print a domain's events, like xen-access
+  ps                list the guest's processes
+  strace            trace the guest's system calls
+  mem read|write    read or write guest memory
+  regs              print a vCPU's registers
+  pause, resume     pause or resume a served domain (or one vCPU)
+
+The introspection commands reach a domain served with 'tsvmi run --nats' (give
+--nats URL --domain NAME), or boot one in-process (no --nats).
 
 Run 'tsvmi <command> --help' for a command's options.`;
 
@@ -16,6 +31,12 @@ async function main(argv: string[]): Promise<number> {
   switch (cmd) {
     case 'run': return runCommand(rest);
     case 'trace': return traceCommand(rest);
+    case 'events': return eventsCommand(rest);
+    case 'ps': return psCommand(rest);
+    case 'strace': return straceCommand(rest);
+    case 'mem': return memCommand(rest);
+    case 'regs': return regsCommand(rest);
+    case 'pause': case 'resume': return pauseCommand(cmd, rest);
     case undefined: case '-h': case '--help': case 'help':
       console.log(USAGE);
       return cmd === undefined ? 2 : 0;
@@ -25,7 +46,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err: unknown) => {
+// A reader that stops early (`| head`) closes the pipe: that ends the command quietly, as for any Unix tool.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+
+/** Exit once what was written has reached stdout and stderr: an embedded domain may still be running. */
+const exit = (code: number): void => { process.stdout.write('', () => process.stderr.write('', () => process.exit(code))); };
+
+main(process.argv.slice(2)).then(exit, (err: unknown) => {
   console.error(`tsvmi: ${err instanceof Error ? err.message : String(err)}`);
-  process.exitCode = 1;
+  exit(1);
 });

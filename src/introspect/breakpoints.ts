@@ -42,12 +42,13 @@ interface Entry {
   hits: number;
   subject: Subject<VmiEvent<'softwareBreakpoint'>>;
   removed: boolean;
+  hold?: (e: VmiEvent<'softwareBreakpoint'>) => Promise<unknown>;
 }
 
 export class Breakpoints {
   private readonly entries = new Map<string, Entry>();
-  /** vCPUs stepping over a breakpoint, waiting for their single-step event. */
-  private readonly stepping = new Map<number, (e: VmiEvent<'singleStep'>) => void>();
+  /** vCPUs stepping over a breakpoint, waiting for their single-step event (undefined: the step was called off). */
+  private readonly stepping = new Map<number, (e: VmiEvent<'singleStep'> | undefined) => void>();
   /** Step-overs run one after another. */
   private queue: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
@@ -56,8 +57,13 @@ export class Breakpoints {
 
   constructor(private readonly vmi: Vmi) {}
 
-  /** Insert a breakpoint at `va` (kernel addresses by default). Inserting one twice is refused. */
-  async insert(va: bigint, space: AddressSpace = 'kernel'): Promise<Breakpoint> {
+  /**
+   * Insert a breakpoint at `va` (kernel addresses by default). Inserting one twice is
+   * refused. `hold`, if given, runs at each hit while the vCPU still waits on it (libvmi's
+   * event callback): the step-over starts once it settles, so it may read guest state as
+   * it was at the hit.
+   */
+  async insert(va: bigint, space: AddressSpace = 'kernel', hold?: (e: VmiEvent<'softwareBreakpoint'>) => Promise<unknown>): Promise<Breakpoint> {
     const dtb = va >= KERNEL_HALF || space === 'kernel' ? undefined : 'dtb' in space ? space.dtb : await this.vmi.pidToDtb(space.pid);
     const key = keyOf(va, dtb);
     if (this.entries.has(key)) throw new VmiError(`a breakpoint is already set at 0x${va.toString(16)}`);
@@ -68,7 +74,7 @@ export class Breakpoints {
     const pa = dtb === undefined ? await this.vmi.translateKV2P(va) : await this.vmi.memory.translate(dtb, va);
     const original = (await this.vmi.readPA(pa, 1))[0]!;
     if (original === INT3) throw new VmiError(`0x${va.toString(16)} already holds an int3`);
-    const entry: Entry = { va, dtb, pa, original, hits: 0, subject: new Subject(), removed: false };
+    const entry: Entry = { va, dtb, pa, original, hits: 0, subject: new Subject(), removed: false, ...(hold ? { hold } : {}) };
     this.entries.set(key, entry);
     await this.vmi.writePA(pa, Uint8Array.of(INT3));
     return {
@@ -79,10 +85,26 @@ export class Breakpoints {
     };
   }
 
-  /** Remove every breakpoint (what a client does before it detaches). */
+  /**
+   * Remove every breakpoint (what a client does before it detaches). A step-over still
+   * waiting for its step is called off: that vCPU stops single-stepping, so that no step
+   * event is left for a client that is gone, and the vCPUs paused for it resume.
+   */
   async removeAll(): Promise<void> {
     for (const key of [...this.entries.keys()]) await this.remove(key);
+    for (const [vcpu, wake] of [...this.stepping]) {
+      this.stepping.delete(vcpu);
+      await this.vmi.setSingleStep(vcpu, false);
+      wake(undefined);
+    }
     await this.queue;
+    if (this.release) {
+      // Disabling what insert() enabled lets go any step or hit already raised but not yet
+      // here: nothing is left waiting for a client about to detach.
+      this.release();
+      this.release = undefined;
+      await this.vmi.monitor({ softwareBreakpoint: null, singleStep: null });
+    }
   }
 
   get count(): number {
@@ -110,8 +132,9 @@ export class Breakpoints {
     const entry = this.entries.get(keyOf(e.data.gla, e.data.gla >= KERNEL_HALF ? undefined : e.regs.cr3));
     if (!entry) { this.stats.foreign++; return false; }
     entry.hits++;
+    const held = entry.hold?.(e).catch(() => {}) ?? Promise.resolve(); // before hits$: subscribers may need what it started
     entry.subject.next(e);
-    this.queue = this.queue.then(() => this.stepOver(e, entry)).catch(() => {});
+    this.queue = this.queue.then(() => held).then(() => this.stepOver(e, entry)).catch(() => {});
     return true;
   }
 
@@ -121,9 +144,10 @@ export class Breakpoints {
     for (const v of others) await this.vmi.pause(v);
     try {
       await this.vmi.writePA(entry.pa, Uint8Array.of(entry.original));
-      const stepped = new Promise<VmiEvent<'singleStep'>>((resolve) => this.stepping.set(e.vcpu, resolve));
+      const stepped = new Promise<VmiEvent<'singleStep'> | undefined>((resolve) => this.stepping.set(e.vcpu, resolve));
       await e.drop({ toggleSingleStep: true });
       const step = await stepped;
+      if (!step) return; // called off by removeAll
       if (!entry.removed) await this.vmi.writePA(entry.pa, Uint8Array.of(INT3));
       await step.reinject({ toggleSingleStep: true });
       this.stats.stepOvers++;

@@ -212,8 +212,13 @@ export class Vmi {
         return true;
       });
     });
-    await typed(this.link.request('control.set-single-step', SetSingleStepRequest, StatusReply, { vcpu, enabled: true }));
+    await this.setSingleStep(vcpu, true);
     return done;
+  }
+
+  /** Single-step a vCPU from now on, or stop (each step is a singleStep event when that reason is enabled). */
+  async setSingleStep(vcpu: number, enabled: boolean): Promise<void> {
+    await typed(this.link.request('control.set-single-step', SetSingleStepRequest, StatusReply, { vcpu, enabled }));
   }
 
   // ---- registers -------------------------------------------------------------------------
@@ -269,7 +274,21 @@ export class Vmi {
     return va;
   }
 
-  async translateKV2P(va: bigint): Promise<bigint> { return this.memory.translate(await this.kernelDtb(), va); }
+  /**
+   * A kernel virtual address's physical one. Before the guest has paging (a domain started
+   * paused, CR3 still 0) there is no table to walk; then the profile's link-time mapping of
+   * the kernel image (KERNEL_VMA + physical) answers for addresses inside the image, so
+   * breakpoints can go in before the first instruction runs.
+   */
+  async translateKV2P(va: bigint): Promise<bigint> {
+    const dtb = await this.kernelDtb();
+    if (dtb !== 0n) return this.memory.translate(dtb, va);
+    const base = this.profile?.symbols.get('KERNEL_VMA'), start = this.profile?.symbols.get('__kernel_start'), end = this.profile?.symbols.get('__kernel_end');
+    if (base === undefined || start === undefined || end === undefined || va < start || va >= end) {
+      throw new VmiError(`0x${va.toString(16)} has no translation yet: the guest has no page tables (CR3 is 0)`);
+    }
+    return va - base;
+  }
   async translateUV2P(va: bigint, pid: number): Promise<bigint> { return this.memory.translate(await this.pidToDtb(pid), va); }
 
   /**
@@ -279,9 +298,12 @@ export class Vmi {
   async kernelDtb(): Promise<bigint> {
     if (this.kernelDtbCache !== undefined) return this.kernelDtbCache;
     const cr3 = (await this.getRegisters(0)).cr3;
+    if (cr3 === 0n) return 0n; // no paging yet: nothing to cache
     const at = this.profile?.symbols.get('kernel_pml4_pa');
-    this.kernelDtbCache = at === undefined ? cr3 : u64(await this.memory.readVA(at, 8, cr3));
-    return this.kernelDtbCache;
+    const own = at === undefined ? 0n : u64(await this.memory.readVA(at, 8, cr3));
+    if (own === 0n) return cr3; // not set up yet (early boot): the boot tables map the kernel too
+    this.kernelDtbCache = own;
+    return own;
   }
 
   // ---- the guest OS (needs a profile) --------------------------------------------------------

@@ -78,6 +78,8 @@ export class Monitor {
     refused: new Map<MonitorErrorCode, number>(),
     /** Breakpoint events dropped before delivery because their breakpoint was removed. */
     discarded: 0,
+    /** Sync events let go as if unmonitored because their reason was disabled while they waited. */
+    released: 0,
     /** Events answered by the no-controller timeout. */
     defaulted: 0,
   };
@@ -106,9 +108,18 @@ export class Monitor {
     return { ...this.config };
   }
 
+  /**
+   * Set the reasons. Sync events of a reason that is no longer enabled, waiting in the ring
+   * or for their reply, are let go as if unmonitored, as Xen unpauses the vCPUs a monitor
+   * stops listening for: a client that disables what it enabled before it detaches leaves
+   * no vCPU waiting for nobody.
+   */
   configure(config: MonitorConfig, opts: ConfigOptions = {}): void {
     this.config = { ...config };
     for (const v of this.domain.vcpus) applyConfig(v, this.config, opts);
+    for (const e of [...this.ring.queuedEvents(), ...this.ring.outstanding.values()]) {
+      if (isSync(e) && this.config[e.reason] === undefined) this.retire(e, this.letGo(e), () => this.counters.released++);
+    }
   }
 
   attach(role: Role, sink: EventSink): Session {
@@ -143,7 +154,7 @@ export class Monitor {
   private onExit(v: Vcpu, exit: VmExit): ExitAction {
     const reason = reasonOfExit(exit);
     const cfg = reason === undefined ? undefined : this.config[reason];
-    const unmonitored: ExitAction = exit.reason === ExitReason.SINGLESTEP ? 'resume' : 'reinject';
+    const unmonitored: ExitAction = unmonitoredAction(exit);
     if (reason === undefined || cfg === undefined) return unmonitored;
     if (exit.msr && cfg.indexes && !cfg.indexes.includes(exit.msr.index >>> 0)) return unmonitored;
     const before = valueBefore(v, exit);
@@ -181,10 +192,16 @@ export class Monitor {
       if (batch.length === 0) return;
       for (const e of batch) {
         if (!this.controller) break; // it detached in the middle: the rest was requeued for the next
-        if (this.breakpointGone(e)) this.retire(e, 'drop', () => this.counters.discarded++);
+        if (this.config[e.reason] === undefined) this.retire(e, this.letGo(e), () => this.counters.released++); // admitted after its reason went
+        else if (this.breakpointGone(e)) this.retire(e, 'drop', () => this.counters.discarded++);
         else this.controller(e);
       }
     }
+  }
+
+  /** How an event nobody will answer goes: as if unmonitored, except a hit whose int3 is gone, which retries the instruction. */
+  private letGo(e: MonitorEvent): Exclude<ExitAction, 'pending'> {
+    return this.breakpointGone(e) ? 'drop' : unmonitored(e);
   }
 
   private breakpointGone(e: MonitorEvent): boolean {
@@ -195,7 +212,7 @@ export class Monitor {
   }
 
   /** Answer an event on the hypervisor's own behalf (a dropped breakpoint is retried at the same RIP). */
-  private retire(e: MonitorEvent, action: 'drop' | 'reinject', count: () => void): void {
+  private retire(e: MonitorEvent, action: Exclude<ExitAction, 'pending'>, count: () => void): void {
     this.ring.discard(e.seq);
     this.domain.vcpus[e.vcpu]!.resolveExit(action);
     count();
@@ -327,5 +344,9 @@ function valueBefore(v: Vcpu, exit: VmExit): bigint | undefined {
 
 /** The value a CR or MSR write stores. */
 const valueWritten = (exit: VmExit): bigint | undefined => (exit.cr ? u64(exit.cr.value) : exit.msr ? pair(exit.msr.value) : undefined);
+
+/** What an exit gets when nobody monitors it: a step just goes on, anything else happens. */
+const unmonitoredAction = (exit: VmExit): 'resume' | 'reinject' => (exit.reason === ExitReason.SINGLESTEP ? 'resume' : 'reinject');
+const unmonitored = (e: MonitorEvent): 'resume' | 'reinject' => unmonitoredAction(e.exit);
 
 const pair = ([lo, hi]: readonly [number, number]): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);

@@ -4,7 +4,7 @@
  * are discarded (bhyve, seed 001), pause plus drain lets a client see every
  * event before it removes a breakpoint (libvmi's rule), and the optional
  * no-controller timeout answers waiting events with a default action and
- * reports it.
+ * reports it; disabling a reason lets its waiting events go.
  */
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -47,6 +47,29 @@ describe('monitor: removed breakpoints and absent controllers', () => {
     assert.deepEqual(seen, [], 'no stale breakpoint event reached the debugger');
     assert.equal(monitor.counters.discarded, 1);
     assert.equal(monitor.ring.occupancy, 0);
+  });
+
+  it('lets events go as if unmonitored when their reason is disabled while they wait (Xen unpauses them)', async () => {
+    const { domain, monitor } = monitored(2);
+    const seen: MonitorEvent[] = [];
+    monitor.attach('controller', (e) => seen.push(e)); // answers nothing
+    assert.equal((await domain.run(100_000)).kind, 'paused');
+    await Promise.resolve();
+    assert.equal(seen.length, 2, 'both vCPUs wait on a breakpoint event');
+    const handler = domain.vcpus[0]!.cpu.icount;
+    monitor.configure({}); // breakpoints no longer monitored: both #BPs are delivered after all
+    assert.equal(monitor.counters.released, 2);
+    assert.equal(monitor.ring.occupancy, 0);
+    const o = await domain.run(domain.instructions + 1_000);
+    assert.equal(o.kind, 'limit', 'the vCPUs run again');
+    assert.ok(domain.vcpus[0]!.cpu.icount > handler);
+    monitor.configure({ [Reason.SOFTWARE_BREAKPOINT]: { sync: true } });
+    await domain.run(domain.instructions + 1_000);
+    await Promise.resolve();
+    domain.mem.write8(CODE, NOP); // a debugger removes its breakpoint, then stops listening
+    monitor.configure({});
+    assert.equal(monitor.counters.released, 4, 'a hit whose int3 is gone is let go too');
+    assert.equal((await domain.run(domain.instructions + 1_000)).kind, 'limit', 'retrying the original instruction: nop; jmp');
   });
 
   it('pause plus drain: every queued event reaches the client before it removes the breakpoint, and none after', async () => {
