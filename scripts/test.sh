@@ -10,4 +10,5 @@ step "proto";  bash scripts/proto.sh --check
 step "build";  npx tsc -b
 step "lint";   npx eslint . && npx depcruise --config .dependency-cruiser.cjs src clients
 step "guests"; make -s -C guests -j2
+step "docs";   npx typedoc --logLevel Warn
 step "tests";  npx mocha "$@"

@@ -15,7 +15,7 @@
  * dropped so the vCPU runs the original instruction.
  */
 import { Subject, type Observable } from 'rxjs';
-import { VmiError } from './errors.js';
+import { ConnectionLostError, UnknownDomainError, VmiError } from './errors.js';
 import type { VmiEvent } from './event.js';
 import type { AddressSpace, Vmi } from './vmi.js';
 
@@ -91,20 +91,22 @@ export class Breakpoints {
    * event is left for a client that is gone, and the vCPUs paused for it resume.
    */
   async removeAll(): Promise<void> {
-    for (const key of [...this.entries.keys()]) await this.remove(key);
-    for (const [vcpu, wake] of [...this.stepping]) {
-      this.stepping.delete(vcpu);
-      await this.vmi.setSingleStep(vcpu, false);
-      wake(undefined);
-    }
-    await this.queue;
-    if (this.release) {
-      // Disabling what insert() enabled lets go any step or hit already raised but not yet
-      // here: nothing is left waiting for a client about to detach.
-      this.release();
-      this.release = undefined;
-      await this.vmi.monitor({ softwareBreakpoint: null, singleStep: null });
-    }
+    await untilGone(async () => {
+      for (const key of [...this.entries.keys()]) await this.remove(key);
+      for (const [vcpu, wake] of [...this.stepping]) {
+        this.stepping.delete(vcpu);
+        wake(undefined);
+        await this.vmi.setSingleStep(vcpu, false);
+      }
+      await this.queue;
+      if (this.release) {
+        // Disabling what insert() enabled lets go any step or hit already raised but not yet
+        // here: nothing is left waiting for a client about to detach.
+        this.release();
+        this.release = undefined;
+        await this.vmi.monitor({ softwareBreakpoint: null, singleStep: null });
+      }
+    });
   }
 
   get count(): number {
@@ -116,8 +118,8 @@ export class Breakpoints {
     if (!e) return;
     this.entries.delete(key);
     e.removed = true;
-    await this.vmi.writePA(e.pa, Uint8Array.of(e.original));
     e.subject.complete();
+    await this.vmi.writePA(e.pa, Uint8Array.of(e.original));
   }
 
   private onEvent(e: VmiEvent): boolean {
@@ -154,6 +156,15 @@ export class Breakpoints {
     } finally {
       for (const v of others) await this.vmi.resume(v);
     }
+  }
+}
+
+/** Run cleanup against the domain; a domain that has gone away has nothing left to clean. */
+async function untilGone(cleanup: () => Promise<void>): Promise<void> {
+  try {
+    await cleanup();
+  } catch (e) {
+    if (!(e instanceof UnknownDomainError || e instanceof ConnectionLostError)) throw e;
   }
 }
 

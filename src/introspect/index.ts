@@ -15,3 +15,10 @@ export { PageNotPresentError } from './paging.js';
 export { listProcesses, type Process } from './os/processes.js';
 export { buildProfile, loadProfile, ProfileError, type OffsetsFile, type Profile } from './os/profile.js';
 export { Vmi, type AddressSpace, type AttachOptions, type Claim, type Handled, type ReasonSettings } from './vmi.js';
+// The wire types the API hands out, and the links it attaches through.
+export type { MonitorEvent } from '../generated/tsvmi/v1/event.js';
+export type { PageAccess } from '../generated/tsvmi/v1/common.js';
+export type { RegisterUpdate, Registers } from '../generated/tsvmi/v1/registers.js';
+export { ErrorCode } from '../generated/tsvmi/v1/error.js';
+export type { Controller, DomainLink } from '../monitor/link.js';
+export { NatsLink } from '../monitor/nats-link.js';
