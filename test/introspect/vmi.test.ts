@@ -102,6 +102,28 @@ for (const transport of TRANSPORTS()) {
       assert.notEqual(await vmi.read8(profile.syscallEntry), 0xcc, 'the original byte is back');
     });
 
+    it('caches memory only while it holds the domain paused, keyed by address space', async () => {
+      const { domain, serial, link } = await attach(2);
+      await runUntil(domain, serial, 'spawned faulter as pid 6');
+      const vmi = await Vmi.attach(link, { profile });
+      const running = domain.runForever();
+      const jiffies = vmi.symbol('jiffies');
+      await vmi.pause();
+      const t0 = await vmi.read64(jiffies);
+      const misses = vmi.memory.stats.pageMisses;
+      assert.equal(await vmi.read64(jiffies), t0);
+      assert.equal(vmi.memory.stats.pageMisses, misses, 'the second read came from the cache');
+      // The same user address in two processes: two page-table roots, two translations.
+      const [a, b] = (await vmi.processes()).filter((p) => p.name === 'bench' || p.name === 'ticker').slice(0, 2);
+      const USER_BASE = 0x400000n;
+      assert.notEqual(await vmi.translateUV2P(USER_BASE, a!.pid), await vmi.translateUV2P(USER_BASE, b!.pid));
+      await vmi.resume();
+      for (let k = 0; k < 200 && (await vmi.read64(jiffies)) === t0; k++) await new Promise((r) => setTimeout(r, 5));
+      assert.notEqual(await vmi.read64(jiffies), t0, 'after a resume the guest ran on, and reads see it (nothing stale)');
+      await running;
+      checkOs(serial(), 2);
+    });
+
     it('reads and writes memory and registers, and refuses with typed errors', async () => {
       const { domain, serial, link } = await attach(1);
       await runUntil(domain, serial, 'sched: init started');
