@@ -52,10 +52,18 @@ export class Breakpoints {
   /** Step-overs run one after another. */
   private queue: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
-  /** Step-overs done, and breakpoint events that were not ours (left to the streams). */
-  readonly stats = { stepOvers: 0, foreign: 0 };
+  /** Step-overs done, breakpoint events that were not ours (left to the streams), and stealth reads served. */
+  readonly stats = { stepOvers: 0, foreign: 0, unveiled: 0 };
+  /** Frames holding stealth breakpoints, with how many. */
+  private readonly hidden = new Map<bigint, number>();
 
-  constructor(private readonly vmi: Vmi) {}
+  /**
+   * `stealth`: guest reads of a breakpoint's byte see the original, as with DRAKVUF's
+   * shadow pages. The frame becomes execute-only (EPT-style page permissions); each read or
+   * write of it is a mem-access event, served by running that one instruction with the
+   * original bytes in place. Reads of such a frame get slow, executing it does not.
+   */
+  constructor(private readonly vmi: Vmi, private readonly opts: { stealth?: boolean } = {}) {}
 
   /**
    * Insert a breakpoint at `va` (kernel addresses by default). Inserting one twice is
@@ -69,7 +77,7 @@ export class Breakpoints {
     if (this.entries.has(key)) throw new VmiError(`a breakpoint is already set at 0x${va.toString(16)}`);
     if (!this.release) {
       this.release = this.vmi.claim((e) => this.onEvent(e));
-      await this.vmi.monitor({ softwareBreakpoint: { sync: true }, singleStep: { sync: true } });
+      await this.vmi.monitor({ softwareBreakpoint: { sync: true }, singleStep: { sync: true }, ...(this.opts.stealth ? { memAccess: { sync: true } } : {}) });
     }
     const pa = dtb === undefined ? await this.vmi.translateKV2P(va) : await this.vmi.memory.translate(dtb, va);
     const original = (await this.vmi.readPA(pa, 1))[0]!;
@@ -77,6 +85,7 @@ export class Breakpoints {
     const entry: Entry = { va, dtb, pa, original, hits: 0, subject: new Subject(), removed: false, ...(hold ? { hold } : {}) };
     this.entries.set(key, entry);
     await this.vmi.writePA(pa, Uint8Array.of(INT3));
+    if (this.opts.stealth) await this.hide(pa >> 12n, +1);
     return {
       va, dtb,
       get hits() { return entry.hits; },
@@ -104,7 +113,7 @@ export class Breakpoints {
         // here: nothing is left waiting for a client about to detach.
         this.release();
         this.release = undefined;
-        await this.vmi.monitor({ softwareBreakpoint: null, singleStep: null });
+        await this.vmi.monitor({ softwareBreakpoint: null, singleStep: null, ...(this.opts.stealth ? { memAccess: null } : {}) });
       }
     });
   }
@@ -120,6 +129,15 @@ export class Breakpoints {
     e.removed = true;
     e.subject.complete();
     await this.vmi.writePA(e.pa, Uint8Array.of(e.original));
+    if (this.opts.stealth) await this.hide(e.pa >> 12n, -1);
+  }
+
+  /** Count a stealth breakpoint in or out of its frame; the frame is execute-only while it has any. */
+  private async hide(gfn: bigint, delta: number): Promise<void> {
+    const n = (this.hidden.get(gfn) ?? 0) + delta;
+    if (n > 0) this.hidden.set(gfn, n); else this.hidden.delete(gfn);
+    if (n === 1 && delta > 0) await this.vmi.setPageAccess([{ gfn, read: false, write: false, execute: true }]);
+    if (n === 0) await this.vmi.setPageAccess([{ gfn, read: true, write: true, execute: true }]);
   }
 
   private onEvent(e: VmiEvent): boolean {
@@ -130,8 +148,14 @@ export class Breakpoints {
       waiting(e);
       return true;
     }
+    if (e.reason === 'memAccess') {
+      if (!e.sync || !this.hidden.has(e.data.gfn)) return false;
+      this.queue = this.queue.then(() => this.unveil(e)).catch(() => {});
+      return true;
+    }
     if (e.reason !== 'softwareBreakpoint' || !e.sync) return false;
-    const entry = this.entries.get(keyOf(e.data.gla, e.data.gla >= KERNEL_HALF ? undefined : e.regs.cr3));
+    // Kernel breakpoints match in any address space; others in the one they were set in.
+    const entry = this.entries.get(keyOf(e.data.gla, undefined)) ?? this.entries.get(keyOf(e.data.gla, e.regs.cr3));
     if (!entry) { this.stats.foreign++; return false; }
     entry.hits++;
     const held = entry.hold?.(e).catch(() => {}) ?? Promise.resolve(); // before hits$: subscribers may need what it started
@@ -142,17 +166,42 @@ export class Breakpoints {
 
   private async stepOver(e: VmiEvent<'softwareBreakpoint'>, entry: Entry): Promise<void> {
     if (entry.removed) return e.drop(); // the original instruction is back: run it
-    const others = Array.from({ length: this.vmi.info.vcpus }, (_, v) => v).filter((v) => v !== e.vcpu);
+    if (await this.withOriginals(e.vcpu, [entry], (flags) => e.drop(flags))) this.stats.stepOvers++;
+  }
+
+  /**
+   * A stealth breakpoint's frame was read (or written): the instruction runs once with the
+   * original bytes of that frame's breakpoints in place, past the execute-only permission,
+   * and sees what the guest wrote there; the int3s go back after it.
+   */
+  private async unveil(e: VmiEvent<'memAccess'>): Promise<void> {
+    const entries = [...this.entries.values()].filter((x) => x.pa >> 12n === e.data.gfn);
+    if (entries.length === 0) return e.reinject({ emulate: true });
+    if (await this.withOriginals(e.vcpu, entries, (flags) => e.reinject({ ...flags, emulate: true }))) this.stats.unveiled++;
+  }
+
+  /**
+   * Run one instruction of `vcpu` with the original bytes of `entries` in place and the
+   * other vCPUs paused: `release` answers the event the vCPU waits on, with single-stepping
+   * turned on; at the step the int3s go back (over whatever the instruction left there, which
+   * becomes the new original) and stepping goes off. False when removeAll called it off.
+   */
+  private async withOriginals(vcpu: number, entries: Entry[], release: (flags: { toggleSingleStep: true }) => Promise<void>): Promise<boolean> {
+    const others = Array.from({ length: this.vmi.info.vcpus }, (_, v) => v).filter((v) => v !== vcpu);
     for (const v of others) await this.vmi.pause(v);
     try {
-      await this.vmi.writePA(entry.pa, Uint8Array.of(entry.original));
-      const stepped = new Promise<VmiEvent<'singleStep'> | undefined>((resolve) => this.stepping.set(e.vcpu, resolve));
-      await e.drop({ toggleSingleStep: true });
+      for (const x of entries) await this.vmi.writePA(x.pa, Uint8Array.of(x.original));
+      const stepped = new Promise<VmiEvent<'singleStep'> | undefined>((resolve) => this.stepping.set(vcpu, resolve));
+      await release({ toggleSingleStep: true });
       const step = await stepped;
-      if (!step) return; // called off by removeAll
-      if (!entry.removed) await this.vmi.writePA(entry.pa, Uint8Array.of(INT3));
+      if (!step) return false;
+      for (const x of entries) {
+        if (x.removed) continue;
+        x.original = (await this.vmi.readPA(x.pa, 1))[0]!;
+        await this.vmi.writePA(x.pa, Uint8Array.of(INT3));
+      }
       await step.reinject({ toggleSingleStep: true });
-      this.stats.stepOvers++;
+      return true;
     } finally {
       for (const v of others) await this.vmi.resume(v);
     }

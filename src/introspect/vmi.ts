@@ -275,19 +275,21 @@ export class Vmi {
   }
 
   /**
-   * A kernel virtual address's physical one. Before the guest has paging (a domain started
-   * paused, CR3 still 0) there is no table to walk; then the profile's link-time mapping of
-   * the kernel image (KERNEL_VMA + physical) answers for addresses inside the image, so
-   * breakpoints can go in before the first instruction runs.
+   * A kernel virtual address's physical one. Before the guest has page tables (a domain
+   * started paused, CR3 still 0) there is no table to walk; then the profile's link-time
+   * mapping of the kernel image (KERNEL_VMA + physical) answers for addresses inside the
+   * image, so breakpoints can go in before the first instruction runs, and a guest without
+   * paging has linear = physical.
    */
   async translateKV2P(va: bigint): Promise<bigint> {
     const dtb = await this.kernelDtb();
     if (dtb !== 0n) return this.memory.translate(dtb, va);
     const base = this.profile?.symbols.get('KERNEL_VMA'), start = this.profile?.symbols.get('__kernel_start'), end = this.profile?.symbols.get('__kernel_end');
-    if (base === undefined || start === undefined || end === undefined || va < start || va >= end) {
-      throw new VmiError(`0x${va.toString(16)} has no translation yet: the guest has no page tables (CR3 is 0)`);
-    }
-    return va - base;
+    if (base !== undefined && start !== undefined && end !== undefined && va >= start && va < end) return va - base;
+    // With paging off (CR0.PG clear) a linear address is the physical one (SDM Vol. 3A §4.1.1).
+    const PG = 1n << 31n;
+    if (((await this.getRegisters(0)).cr0 & PG) === 0n && va >= 0n && va < 1n << 32n) return va;
+    throw new VmiError(`0x${va.toString(16)} has no translation yet: the guest has no page tables (CR3 is 0)`);
   }
   async translateUV2P(va: bigint, pid: number): Promise<bigint> { return this.memory.translate(await this.pidToDtb(pid), va); }
 
