@@ -71,20 +71,12 @@ export class GuestMemory {
       return r.data;
     }
     const out = new Uint8Array(length);
-    for (let done = 0; done < length;) {
-      const at = va + BigInt(done), n = Math.min(length - done, 4096 - Number(BigInt.asUintN(64, at) % PAGE));
-      out.set(await this.readPA(await this.translate(dtb, at), n), done);
-      done += n;
-    }
+    for (const [at, n, done] of pieces(va, length)) out.set(await this.readPA(await this.translate(dtb, at), n), done);
     return out;
   }
 
   async writeVA(va: bigint, data: Uint8Array, dtb: bigint): Promise<void> {
-    for (let done = 0; done < data.length;) {
-      const at = va + BigInt(done), n = Math.min(data.length - done, 4096 - Number(BigInt.asUintN(64, at) % PAGE));
-      await this.writePA(await this.translate(dtb, at), data.subarray(done, done + n));
-      done += n;
-    }
+    for (const [at, n, done] of pieces(va, data.length)) await this.writePA(await this.translate(dtb, at), data.subarray(done, done + n));
   }
 
   private async page(base: bigint): Promise<Uint8Array> {
@@ -104,3 +96,14 @@ export class GuestMemory {
 
 /** A little-endian uint64 from the first 8 bytes. */
 export const u64 = (b: Uint8Array): bigint => new DataView(b.buffer, b.byteOffset, b.byteLength).getBigUint64(0, true);
+
+/** An address range cut at page boundaries: [address, length, offset into the range] per page. */
+export function pieces(va: bigint, length: number): Array<[bigint, number, number]> {
+  const out: Array<[bigint, number, number]> = [];
+  for (let done = 0; done < length;) {
+    const at = va + BigInt(done), n = Math.min(length - done, 4096 - Number(BigInt.asUintN(64, at) % PAGE));
+    out.push([at, n, done]);
+    done += n;
+  }
+  return out;
+}

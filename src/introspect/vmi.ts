@@ -27,7 +27,7 @@ import { Action } from '../generated/tsvmi/v1/reply.js';
 import type { Controller, DomainLink } from '../monitor/link.js';
 import { ConnectionLostError, typed, vmiError, VmiError } from './errors.js';
 import { isSync, type ReasonName, type ReplyFlags, type VmiEvent } from './event.js';
-import { GuestMemory, u64 } from './memory.js';
+import { GuestMemory, pieces, u64 } from './memory.js';
 import { ofReason } from './operators/of-reason.js';
 import { listProcesses, type Process } from './os/processes.js';
 import type { Profile } from './os/profile.js';
@@ -237,11 +237,17 @@ export class Vmi {
   writePA(pa: bigint, data: Uint8Array): Promise<void> { return this.memory.writePA(pa, data); }
 
   async readVA(va: bigint, length: number, space: AddressSpace = 'kernel'): Promise<Uint8Array> {
-    return this.memory.readVA(va, length, await this.dtbOf(space));
+    const dtb = await this.dtbOf(space);
+    if (dtb !== 0n) return this.memory.readVA(va, length, dtb);
+    const out = new Uint8Array(length); // no page tables yet: page by page through translateKV2P
+    for (const [at, n, done] of pieces(va, length)) out.set(await this.readPA(await this.translateKV2P(at), n), done);
+    return out;
   }
 
   async writeVA(va: bigint, data: Uint8Array, space: AddressSpace = 'kernel'): Promise<void> {
-    return this.memory.writeVA(va, data, await this.dtbOf(space));
+    const dtb = await this.dtbOf(space);
+    if (dtb !== 0n) return this.memory.writeVA(va, data, dtb);
+    for (const [at, n, done] of pieces(va, data.length)) await this.writePA(await this.translateKV2P(at), data.subarray(done, done + n));
   }
 
   async read8(va: bigint, space?: AddressSpace): Promise<number> { return (await this.readVA(va, 1, space))[0]!; }
@@ -345,3 +351,4 @@ export class Vmi {
     if (this.controller) await typed(this.controller.detach()).catch(() => {});
   }
 }
+

@@ -31,7 +31,13 @@ describe('the README SDK example', function () {
     const run = start([TSVMI, 'run', 'guests/build/os/kernel.elf', '--vcpus', '2', '--name', 'demo', '--nats', server.url, '--paused']);
     for (let k = 0; k < 200 && !run.io.err.includes('served on'); k++) await sleep(25);
     const example = start([EXAMPLE], { NATS_URL: server.url, SECONDS: '4' });
-    await sleep(1_500); // attached, breakpoint in
+    // Resume once the example's breakpoint is in: the int3 shows at syscall_entry.
+    for (let k = 0; k < 100; k++) {
+      const peek = start([TSVMI, 'mem', 'read', 'syscall_entry', '--len', '1', '--json', '--nats', server.url, '--domain', 'demo']);
+      await peek.exited;
+      if (peek.io.out.includes('"hex":"cc"')) break;
+      await sleep(100);
+    }
     const resume = start([TSVMI, 'resume', '--nats', server.url, '--domain', 'demo']);
     assert.equal(await resume.exited, 0, resume.io.err);
     assert.equal(await example.exited, 0, example.io.err);

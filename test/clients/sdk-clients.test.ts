@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { announcedProcesses, kernelSyscalls } from '../support/demo-os.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
 
 const TSVMI = join(process.cwd(), 'dist/clients/tsvmi.js');
@@ -25,20 +26,11 @@ function tsvmiAsync(...args: string[]): Promise<{ status: number | null; stdout:
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
 
-/** pid -> name as the guest announces its processes. */
-function announced(console: string): Map<number, string> {
-  const names = new Map<number, string>([[1, 'init']]);
-  for (const m of console.matchAll(/spawned (\w+) as pid (\d+)/g)) names.set(Number(m[2]), m[1]!);
-  return names;
-}
-
-const kernelSyscalls = (console: string): number => Number(/stats: total: .* syscalls=(\d+)/.exec(console)![1]);
-
 interface Call { pid: number | null; name: string | null; syscall: string; args: string[]; ret?: string }
 
 /** strace --json's calls agree with the guest's own account: every call, every spawn's pid, every caller's name. */
 function checkTrace(calls: Call[], console: string): void {
-  const names = announced(console);
+  const names = announcedProcesses(console);
   assert.equal(calls.length, kernelSyscalls(console), 'one line per system call the kernel counted');
   for (const c of calls) assert.equal(c.name, names.get(c.pid!), `pid ${c.pid} is ${names.get(c.pid!)}`);
   const spawned = calls.filter((c) => c.syscall === 'spawn').map((c) => Number(c.ret));
@@ -53,7 +45,7 @@ describe('SDK clients (tsvmi ps, strace, regs, mem, pause, resume, events)', fun
     const r = tsvmi('ps', '--json', '--after', '20000000');
     assert.equal(r.status, 0, r.stderr);
     const ps = JSON.parse(r.stdout) as Array<{ pid: number; name: string; state: string }>;
-    const names = announced(r.stderr);
+    const names = announcedProcesses(r.stderr);
     assert.equal(ps[0]!.pid, 0);
     assert.ok(ps.length >= 4, r.stdout);
     for (const p of ps.slice(1)) assert.equal(p.name, names.get(p.pid), `pid ${p.pid}`);

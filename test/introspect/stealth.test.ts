@@ -11,7 +11,7 @@ import { Vmi } from '../../src/introspect/vmi.js';
 import { Monitor } from '../../src/monitor/monitor.js';
 import { assemble } from '../support/asm.js';
 import { breakpointDomain, CODE } from '../support/breakpoint-guest.js';
-import { TRANSPORTS, type Served } from '../support/transports.js';
+import { onEachTransport } from '../support/transports.js';
 
 const ROUNDS = 8, SUMS = 0x30000, LEN = 64;
 /** Flat 32-bit code at CODE: ROUNDS times, sum the LEN code bytes at CODE into SUMS[round]; `hot` is the breakpoint's. */
@@ -36,37 +36,29 @@ hot:
   hlt`);
 const HOT = CODE + PROGRAM.indexOf(0x90); // the nop (the program has no other 0x90 byte)
 
-for (const transport of TRANSPORTS()) {
-  describe(`stealth breakpoints (${transport.name} transport)`, function () {
-    this.timeout(60_000);
-    let served: Served | undefined;
-    before(() => transport.before());
-    afterEach(async () => { await served?.close(); served = undefined; });
-    after(() => transport.after());
+onEachTransport('stealth breakpoints', 60_000, (serve) => {
 
-    async function run(stealth: boolean): Promise<{ sums: number[]; original: number; hits: number; unveiled: number }> {
-      const domain = breakpointDomain(1, 'demo');
-      domain.mem.writeBytes(CODE, PROGRAM);
-      const original = [...domain.mem.readBytes(CODE, LEN)].reduce((a, b) => a + b, 0);
-      await served?.close(); // one server of domain "demo" at a time
-      served = await transport.serve(new Monitor(domain));
-      const vmi = await Vmi.attach(await served.link());
-      const bps = new Breakpoints(vmi, { stealth });
-      const bp = await bps.insert(BigInt(HOT));
-      assert.equal((await domain.runForever()).kind, 'idle', 'the guest ran its rounds and halted');
-      await bps.removeAll();
-      const sums = Array.from({ length: ROUNDS }, (_, k) => domain.mem.read32(SUMS + 4 * k) >>> 0);
-      return { sums, original, hits: bp.hits, unveiled: bps.stats.unveiled };
-    }
+  async function run(stealth: boolean): Promise<{ sums: number[]; original: number; hits: number; unveiled: number }> {
+    const domain = breakpointDomain(1, 'demo');
+    domain.mem.writeBytes(CODE, PROGRAM);
+    const original = [...domain.mem.readBytes(CODE, LEN)].reduce((a, b) => a + b, 0);
+    const served = await serve(new Monitor(domain));
+    const vmi = await Vmi.attach(await served.link());
+    const bps = new Breakpoints(vmi, { stealth });
+    const bp = await bps.insert(BigInt(HOT));
+    assert.equal((await domain.runForever()).kind, 'idle', 'the guest ran its rounds and halted');
+    await bps.removeAll();
+    const sums = Array.from({ length: ROUNDS }, (_, k) => domain.mem.read32(SUMS + 4 * k) >>> 0);
+    return { sums, original, hits: bp.hits, unveiled: bps.stats.unveiled };
+  }
 
-    it('guest reads of the breakpoint byte see the original, and the breakpoint still fires', async () => {
-      const hidden = await run(true);
-      assert.deepEqual(hidden.sums, Array(ROUNDS).fill(hidden.original), 'every checksum is the original code\'s');
-      assert.equal(hidden.hits, ROUNDS, 'hit once per round');
-      assert.ok(hidden.unveiled >= ROUNDS * LEN, `each read of the page was served (${hidden.unveiled})`);
-      const seen = await run(false);
-      assert.deepEqual(seen.sums, Array(ROUNDS).fill(seen.original - 0x90 + 0xcc), 'without stealth the guest sums the int3');
-      assert.equal(seen.hits, ROUNDS);
-    });
+  it('guest reads of the breakpoint byte see the original, and the breakpoint still fires', async () => {
+    const hidden = await run(true);
+    assert.deepEqual(hidden.sums, Array(ROUNDS).fill(hidden.original), 'every checksum is the original code\'s');
+    assert.equal(hidden.hits, ROUNDS, 'hit once per round');
+    assert.ok(hidden.unveiled >= ROUNDS * LEN, `each read of the page was served (${hidden.unveiled})`);
+    const seen = await run(false);
+    assert.deepEqual(seen.sums, Array(ROUNDS).fill(seen.original - 0x90 + 0xcc), 'without stealth the guest sums the int3');
+    assert.equal(seen.hits, ROUNDS);
   });
-}
+});

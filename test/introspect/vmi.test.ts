@@ -16,8 +16,8 @@ import { loadProfile } from '../../src/introspect/os/profile.js';
 import { Vmi } from '../../src/introspect/vmi.js';
 import { Monitor } from '../../src/monitor/monitor.js';
 import type { Domain } from '../../src/hypervisor/vm/domain.js';
-import { boot, checkOs, OS } from '../support/demo-os.js';
-import { TRANSPORTS, type Served } from '../support/transports.js';
+import { announcedProcesses, boot, checkOs, kernelSyscalls, OS } from '../support/demo-os.js';
+import { onEachTransport, type Served } from '../support/transports.js';
 
 const KERNEL = join(OS, 'kernel.elf');
 const profile = loadProfile(KERNEL);
@@ -30,124 +30,108 @@ async function runUntil(domain: Domain, serial: () => string, text: string): Pro
   }
 }
 
-/** pid -> name, as the demo OS announces its processes. */
-function announced(serial: string): Map<number, string> {
-  const names = new Map<number, string>([[1, 'init']]);
-  for (const m of serial.matchAll(/spawned (\w+) as pid (\d+)/g)) names.set(Number(m[2]), m[1]!);
-  return names;
-}
+onEachTransport('SDK', 120_000, (serve) => {
+  let served: Served | undefined;
+  async function attach(vcpus: number) {
+    const { domain, serial } = boot(KERNEL, vcpus);
+    served = await serve(new Monitor(domain));
+    return { domain, serial, link: await served.link() };
+  }
 
-const kernelSyscalls = (serial: string): number => Number(/stats: total: .* syscalls=(\d+)/.exec(serial)![1]);
-
-for (const transport of TRANSPORTS()) {
-  describe(`SDK (${transport.name} transport)`, function () {
-    this.timeout(120_000);
-    let served: Served | undefined;
-    before(() => transport.before());
-    afterEach(async () => { await served?.close(); served = undefined; });
-    after(() => transport.after());
-
-    async function attach(vcpus: number) {
-      const { domain, serial } = boot(KERNEL, vcpus);
-      served = await transport.serve(new Monitor(domain));
-      return { domain, serial, link: await served.link() };
+  it('lists the processes the guest says it started, with their address spaces', async () => {
+    const { domain, serial, link } = await attach(2);
+    await runUntil(domain, serial, 'spawned faulter as pid 6');
+    const vmi = await Vmi.attach(link, { profile });
+    const running = domain.runForever();
+    await vmi.pause();
+    const ps = await vmi.processes();
+    const names = announcedProcesses(serial());
+    assert.equal(ps[0]!.pid, 0, 'the list starts at init_task');
+    for (const p of ps.slice(1)) assert.equal(p.name, names.get(p.pid), `pid ${p.pid}`);
+    assert.ok(ps.some((p) => p.name === 'faulter' && p.pid === 6));
+    const user = ps.filter((p) => p.pid > 0 && p.state !== 'zombie');
+    assert.equal(new Set(user.map((p) => p.dtb)).size, user.length, 'one address space each');
+    for (const p of user) {
+      assert.equal(await vmi.pidToDtb(p.pid), p.dtb);
+      assert.equal(await vmi.dtbToPid(p.dtb), p.pid);
+      assert.equal(await vmi.readString(p.task + BigInt(profile.task.name)), p.name, 'the name read as a string');
     }
-
-    it('lists the processes the guest says it started, with their address spaces', async () => {
-      const { domain, serial, link } = await attach(2);
-      await runUntil(domain, serial, 'spawned faulter as pid 6');
-      const vmi = await Vmi.attach(link, { profile });
-      const running = domain.runForever();
-      await vmi.pause();
-      const ps = await vmi.processes();
-      const names = announced(serial());
-      assert.equal(ps[0]!.pid, 0, 'the list starts at init_task');
-      for (const p of ps.slice(1)) assert.equal(p.name, names.get(p.pid), `pid ${p.pid}`);
-      assert.ok(ps.some((p) => p.name === 'faulter' && p.pid === 6));
-      const user = ps.filter((p) => p.pid > 0 && p.state !== 'zombie');
-      assert.equal(new Set(user.map((p) => p.dtb)).size, user.length, 'one address space each');
-      for (const p of user) {
-        assert.equal(await vmi.pidToDtb(p.pid), p.dtb);
-        assert.equal(await vmi.dtbToPid(p.dtb), p.pid);
-        assert.equal(await vmi.readString(p.task + BigInt(profile.task.name)), p.name, 'the name read as a string');
-      }
-      const warm = vmi.memory.stats.pageHits;
-      await vmi.processes();
-      assert.ok(vmi.memory.stats.pageHits >= warm, 'while paused, reads come from the cache');
-      await vmi.resume();
-      await running;
-      checkOs(serial(), 2);
-    });
-
-    it('steps over a breakpoint that four vCPUs hit, exactly once per system call the kernel counted', async () => {
-      const { domain, serial, link } = await attach(4);
-      await runUntil(domain, serial, 'sched: init started');
-      const vmi = await Vmi.attach(link, { profile });
-      const before = (await vmi.processes()).reduce((n, p) => n + p.syscalls, 0);
-      const bps = new Breakpoints(vmi);
-      const bp = await bps.insert(profile.syscallEntry);
-      const vcpus = new Set<number>();
-      bp.hits$.subscribe((e) => vcpus.add(e.vcpu));
-      const guestInt3 = firstValueFrom(vmi.on('softwareBreakpoint').pipe(take(1), toArray()));
-      const outcome = await domain.runForever();
-      assert.deepEqual(outcome.kind === 'exit' ? outcome.status : outcome, 1);
-      checkOs(serial(), 4);
-      assert.equal(bp.hits, kernelSyscalls(serial()) - before, `hits = the kernel's count of system calls after the insert (${before} before)`);
-      await bps.removeAll(); // also waits for the last step-over's reply to be acknowledged
-      assert.equal(bps.stats.stepOvers, bp.hits);
-      assert.ok(vcpus.size >= 2, `hit on vCPUs ${[...vcpus]}`);
-      const [own] = await guestInt3;
-      assert.ok(own!.regs.rip < 0x800000000000n, "the debugee's own int3 (user space) went to the stream and was re-injected");
-      assert.equal(await vmi.read8(profile.syscallEntry), (await vmi.readPA(await vmi.translateKV2P(profile.syscallEntry), 1))[0]);
-      assert.notEqual(await vmi.read8(profile.syscallEntry), 0xcc, 'the original byte is back');
-    });
-
-    it('caches memory only while it holds the domain paused, keyed by address space', async () => {
-      const { domain, serial, link } = await attach(2);
-      await runUntil(domain, serial, 'spawned faulter as pid 6');
-      const vmi = await Vmi.attach(link, { profile });
-      const running = domain.runForever();
-      const jiffies = vmi.symbol('jiffies');
-      await vmi.pause();
-      const t0 = await vmi.read64(jiffies);
-      const misses = vmi.memory.stats.pageMisses;
-      assert.equal(await vmi.read64(jiffies), t0);
-      assert.equal(vmi.memory.stats.pageMisses, misses, 'the second read came from the cache');
-      // The same user address in two processes: two page-table roots, two translations.
-      const [a, b] = (await vmi.processes()).filter((p) => p.name === 'bench' || p.name === 'ticker').slice(0, 2);
-      const USER_BASE = 0x400000n;
-      assert.notEqual(await vmi.translateUV2P(USER_BASE, a!.pid), await vmi.translateUV2P(USER_BASE, b!.pid));
-      await vmi.resume();
-      for (let k = 0; k < 200 && (await vmi.read64(jiffies)) === t0; k++) await new Promise((r) => setTimeout(r, 5));
-      assert.notEqual(await vmi.read64(jiffies), t0, 'after a resume the guest ran on, and reads see it (nothing stale)');
-      await running;
-      checkOs(serial(), 2);
-    });
-
-    it('reads and writes memory and registers, and refuses with typed errors', async () => {
-      const { domain, serial, link } = await attach(1);
-      await runUntil(domain, serial, 'sched: init started');
-      const vmi = await Vmi.attach(link, { profile });
-      const regs = await vmi.getRegisters(0);
-      assert.ok(regs.cr3 > 0n);
-      const jiffies = vmi.symbol('jiffies');
-      const pa = await vmi.translateKV2P(jiffies);
-      assert.equal(pa, jiffies - profile.symbols.get('KERNEL_VMA')!, 'the kernel is mapped at KERNEL_VMA + physical');
-      assert.equal(await vmi.read64(jiffies), (await vmi.readPA(pa, 8)).reduce((v, b, k) => v | (BigInt(b) << BigInt(8 * k)), 0n));
-      await vmi.writeVA(jiffies, Uint8Array.of(0x2a, 0, 0, 0, 0, 0, 0, 0));
-      assert.equal(await vmi.read64(jiffies), 0x2an);
-      await assert.rejects(vmi.readPA(1n << 40n, 1), RefusedError);
-      await assert.rejects(vmi.getRegisters(9), RefusedError);
-      await assert.rejects(vmi.translateKV2P(0x7000_0000_0000n), /not mapped/);
-      if (served!.natsUrl) {
-        const conn = await connect({ servers: served!.natsUrl });
-        await assert.rejects(conn.attach('nobody'), UnknownDomainError);
-        await assert.rejects(conn.attach('demo'), BusyError, 'this test is the controller already');
-        await conn.close();
-      }
-      await vmi.close();
-      await domain.runForever();
-      checkOs(serial(), 1);
-    });
+    const warm = vmi.memory.stats.pageHits;
+    await vmi.processes();
+    assert.ok(vmi.memory.stats.pageHits >= warm, 'while paused, reads come from the cache');
+    await vmi.resume();
+    await running;
+    checkOs(serial(), 2);
   });
-}
+
+  it('steps over a breakpoint that four vCPUs hit, exactly once per system call the kernel counted', async () => {
+    const { domain, serial, link } = await attach(4);
+    await runUntil(domain, serial, 'sched: init started');
+    const vmi = await Vmi.attach(link, { profile });
+    const before = (await vmi.processes()).reduce((n, p) => n + p.syscalls, 0);
+    const bps = new Breakpoints(vmi);
+    const bp = await bps.insert(profile.syscallEntry);
+    const vcpus = new Set<number>();
+    bp.hits$.subscribe((e) => vcpus.add(e.vcpu));
+    const guestInt3 = firstValueFrom(vmi.on('softwareBreakpoint').pipe(take(1), toArray()));
+    const outcome = await domain.runForever();
+    assert.deepEqual(outcome.kind === 'exit' ? outcome.status : outcome, 1);
+    checkOs(serial(), 4);
+    assert.equal(bp.hits, kernelSyscalls(serial()) - before, `hits = the kernel's count of system calls after the insert (${before} before)`);
+    await bps.removeAll(); // also waits for the last step-over's reply to be acknowledged
+    assert.equal(bps.stats.stepOvers, bp.hits);
+    assert.ok(vcpus.size >= 2, `hit on vCPUs ${[...vcpus]}`);
+    const [own] = await guestInt3;
+    assert.ok(own!.regs.rip < 0x800000000000n, "the debugee's own int3 (user space) went to the stream and was re-injected");
+    assert.equal(await vmi.read8(profile.syscallEntry), (await vmi.readPA(await vmi.translateKV2P(profile.syscallEntry), 1))[0]);
+    assert.notEqual(await vmi.read8(profile.syscallEntry), 0xcc, 'the original byte is back');
+  });
+
+  it('caches memory only while it holds the domain paused, keyed by address space', async () => {
+    const { domain, serial, link } = await attach(2);
+    await runUntil(domain, serial, 'spawned faulter as pid 6');
+    const vmi = await Vmi.attach(link, { profile });
+    const running = domain.runForever();
+    const jiffies = vmi.symbol('jiffies');
+    await vmi.pause();
+    const t0 = await vmi.read64(jiffies);
+    const misses = vmi.memory.stats.pageMisses;
+    assert.equal(await vmi.read64(jiffies), t0);
+    assert.equal(vmi.memory.stats.pageMisses, misses, 'the second read came from the cache');
+    // The same user address in two processes: two page-table roots, two translations.
+    const [a, b] = (await vmi.processes()).filter((p) => p.name === 'bench' || p.name === 'ticker').slice(0, 2);
+    const USER_BASE = 0x400000n;
+    assert.notEqual(await vmi.translateUV2P(USER_BASE, a!.pid), await vmi.translateUV2P(USER_BASE, b!.pid));
+    await vmi.resume();
+    for (let k = 0; k < 200 && (await vmi.read64(jiffies)) === t0; k++) await new Promise((r) => setTimeout(r, 5));
+    assert.notEqual(await vmi.read64(jiffies), t0, 'after a resume the guest ran on, and reads see it (nothing stale)');
+    await running;
+    checkOs(serial(), 2);
+  });
+
+  it('reads and writes memory and registers, and refuses with typed errors', async () => {
+    const { domain, serial, link } = await attach(1);
+    await runUntil(domain, serial, 'sched: init started');
+    const vmi = await Vmi.attach(link, { profile });
+    const regs = await vmi.getRegisters(0);
+    assert.ok(regs.cr3 > 0n);
+    const jiffies = vmi.symbol('jiffies');
+    const pa = await vmi.translateKV2P(jiffies);
+    assert.equal(pa, jiffies - profile.symbols.get('KERNEL_VMA')!, 'the kernel is mapped at KERNEL_VMA + physical');
+    assert.equal(await vmi.read64(jiffies), (await vmi.readPA(pa, 8)).reduce((v, b, k) => v | (BigInt(b) << BigInt(8 * k)), 0n));
+    await vmi.writeVA(jiffies, Uint8Array.of(0x2a, 0, 0, 0, 0, 0, 0, 0));
+    assert.equal(await vmi.read64(jiffies), 0x2an);
+    await assert.rejects(vmi.readPA(1n << 40n, 1), RefusedError);
+    await assert.rejects(vmi.getRegisters(9), RefusedError);
+    await assert.rejects(vmi.translateKV2P(0x7000_0000_0000n), /not mapped/);
+    if (served!.natsUrl) {
+      const conn = await connect({ servers: served!.natsUrl });
+      await assert.rejects(conn.attach('nobody'), UnknownDomainError);
+      await assert.rejects(conn.attach('demo'), BusyError, 'this test is the controller already');
+      await conn.close();
+    }
+    await vmi.close();
+    await domain.runForever();
+    checkOs(serial(), 1);
+  });
+});

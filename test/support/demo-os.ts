@@ -51,3 +51,13 @@ export function kernelSymbol(name: string): { va: bigint; gfn: number } {
   const va = BigInt(`0x${line.split(' ')[0]}`);
   return { va, gfn: Number((va - KERNEL_VIRT_BASE) >> 12n) };
 }
+
+/** pid -> name, as the demo OS announces its processes on its console ("spawned X as pid N"). */
+export function announcedProcesses(console: string): Map<number, string> {
+  const names = new Map<number, string>([[1, 'init']]);
+  for (const m of console.matchAll(/spawned (\w+) as pid (\d+)/g)) names.set(Number(m[2]), m[1]!);
+  return names;
+}
+
+/** The system calls the demo OS's kernel counted, from its closing statistics line. */
+export const kernelSyscalls = (console: string): number => Number(/stats: total: .* syscalls=(\d+)/.exec(console)![1]);

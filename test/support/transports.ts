@@ -61,3 +61,25 @@ export function nats(): Transport {
 
 /** Fresh instances of both, for a `for` over describe blocks. */
 export const TRANSPORTS = (): Transport[] => [embedded, nats()];
+
+/**
+ * One describe block per transport, with the lifecycle such a suite needs: the server
+ * started before, the served domain closed after each test (and before a new one is
+ * served: one domain of a name at a time), the server stopped after. Tests call `serve`.
+ */
+export function onEachTransport(title: string, timeoutMs: number, body: (serve: (monitor: Monitor) => Promise<Served>, transport: Transport) => void): void {
+  for (const transport of TRANSPORTS()) {
+    describe(`${title} (${transport.name} transport)`, function () {
+      this.timeout(timeoutMs);
+      let served: Served | undefined;
+      before(() => transport.before());
+      afterEach(async () => { await served?.close(); served = undefined; });
+      after(() => transport.after());
+      body(async (monitor) => {
+        await served?.close();
+        served = await transport.serve(monitor);
+        return served;
+      }, transport);
+    });
+  }
+}
