@@ -35,6 +35,7 @@ describe('JetStream audit log', function () {
     conns.push(service, client);
     await ensureAuditStream(service, 'demo', 10_000);
     const bridge = new NatsMonitorBridge(monitor, service);
+    await service.flush(); // its subscriptions are on the server before anyone asks
     const link = new NatsLink(client, 'demo');
     await link.request('control.set-monitor-config', SetMonitorConfigRequest, StatusReply, {
       config: { reasons: [{ reason: PbReason.REASON_WRITE_CTRLREG, enabled: true, sync: false, onChangeOnly: true, indexes: [] }], includeEmulated: false },

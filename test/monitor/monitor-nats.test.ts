@@ -44,7 +44,9 @@ describe('monitor (NATS transport only)', function () {
   async function demo(leaseMs = 5_000) {
     const { domain, serial } = boot(join(OS, 'kernel.elf'), 1);
     const monitor = new Monitor(domain);
-    const bridge = new NatsMonitorBridge(monitor, await connection(), { leaseMs });
+    const service = await connection();
+    const bridge = new NatsMonitorBridge(monitor, service, { leaseMs });
+    await service.flush(); // the bridge's subscriptions are on the server before the first request
     const link = new NatsLink(await connection(), 'demo');
     await link.request('control.set-monitor-config', SetMonitorConfigRequest, StatusReply, BREAKPOINTS);
     return { domain, serial, monitor, bridge, link };
