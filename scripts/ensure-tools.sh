@@ -19,6 +19,9 @@ have protoc || need+=(protobuf-compiler)
 # (tests start their own on a random loopback port; nothing runs as a service).
 have nats-server || need+=(nats-server)
 
+# The real gdb: gdbsx is tested against it (its target description, and sessions).
+have gdb || need+=(gdb)
+
 if [ ${#need[@]} -gt 0 ]; then
   echo "ensure-tools: installing ${need[*]}" >&2
   if [ "$(id -u)" -ne 0 ]; then
