@@ -188,7 +188,7 @@ export class Breakpoints {
    */
   private async withOriginals(vcpu: number, entries: Entry[], release: (flags: { toggleSingleStep: true }) => Promise<void>): Promise<boolean> {
     const others = Array.from({ length: this.vmi.info.vcpus }, (_, v) => v).filter((v) => v !== vcpu);
-    for (const v of others) await this.vmi.pause(v);
+    await Promise.all(others.map((v) => this.vmi.pause(v))); // in flight together: one round trip, not one each
     try {
       for (const x of entries) await this.vmi.writePA(x.pa, Uint8Array.of(x.original));
       const stepped = new Promise<VmiEvent<'singleStep'> | undefined>((resolve) => this.stepping.set(vcpu, resolve));
@@ -203,7 +203,7 @@ export class Breakpoints {
       await step.reinject({ toggleSingleStep: true });
       return true;
     } finally {
-      for (const v of others) await this.vmi.resume(v);
+      await Promise.all(others.map((v) => this.vmi.resume(v)));
     }
   }
 }
