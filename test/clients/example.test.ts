@@ -4,22 +4,14 @@
  * a table of system calls per process that agrees with the guest.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { startNode } from '../support/node-process.js';
 
 const TSVMI = join(process.cwd(), 'dist/clients/tsvmi.js');
 const EXAMPLE = join(process.cwd(), 'dist/examples/count-syscalls.js');
 
-function start(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  const io = { out: '', err: '' };
-  child.stdout.on('data', (b: Buffer) => { io.out += b.toString(); });
-  child.stderr.on('data', (b: Buffer) => { io.err += b.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { io, exited };
-}
 
 describe('the README SDK example', function () {
   this.timeout(60_000);
@@ -28,17 +20,17 @@ describe('the README SDK example', function () {
   after(async () => { await server?.stop(); });
 
   it('counts system calls per process and prints a table', async () => {
-    const run = start([TSVMI, 'run', 'guests/build/os/kernel.elf', '--vcpus', '2', '--name', 'demo', '--nats', server.url, '--paused']);
+    const run = startNode([TSVMI, 'run', 'guests/build/os/kernel.elf', '--vcpus', '2', '--name', 'demo', '--nats', server.url, '--paused']);
     for (let k = 0; k < 200 && !run.io.err.includes('served on'); k++) await sleep(25);
-    const example = start([EXAMPLE], { NATS_URL: server.url, SECONDS: '4' });
+    const example = startNode([EXAMPLE], { NATS_URL: server.url, SECONDS: '4' });
     // Resume once the example's breakpoint is in: the int3 shows at syscall_entry.
     for (let k = 0; k < 100; k++) {
-      const peek = start([TSVMI, 'mem', 'read', 'syscall_entry', '--len', '1', '--json', '--nats', server.url, '--domain', 'demo']);
+      const peek = startNode([TSVMI, 'mem', 'read', 'syscall_entry', '--len', '1', '--json', '--nats', server.url, '--domain', 'demo']);
       await peek.exited;
       if (peek.io.out.includes('"hex":"cc"')) break;
       await sleep(100);
     }
-    const resume = start([TSVMI, 'resume', '--nats', server.url, '--domain', 'demo']);
+    const resume = startNode([TSVMI, 'resume', '--nats', server.url, '--domain', 'demo']);
     assert.equal(await resume.exited, 0, resume.io.err);
     assert.equal(await example.exited, 0, example.io.err);
     assert.equal(await run.exited, 1, run.io.err);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { announcedProcesses, kernelSyscalls } from '../support/demo-os.js';
 import { startNatsServer, type NatsServer } from '../support/nats-server.js';
+import { startNode } from '../support/node-process.js';
 
 const TSVMI = join(process.cwd(), 'dist/clients/tsvmi.js');
 const tsvmi = (...args: string[]) => spawnSync(process.execPath, [TSVMI, ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -18,12 +19,10 @@ const tsvmi = (...args: string[]) => spawnSync(process.execPath, [TSVMI, ...args
  * The same without blocking this process: the NATS tests' server and `tsvmi run` are its
  * children, and their pipes must keep draining while a client runs.
  */
-function tsvmiAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [TSVMI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (b: Buffer) => { stdout += b.toString(); });
-  child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+async function tsvmiAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const p = startNode([TSVMI, ...args]);
+  const status = await p.exited;
+  return { status, stdout: p.io.out, stderr: p.io.err };
 }
 
 interface Call { pid: number | null; name: string | null; syscall: string; args: string[]; ret?: string }
