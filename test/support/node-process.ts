@@ -1,7 +1,7 @@
 /**
- * Another Node process for the end-to-end tests (the tsvmi CLI, the examples),
+ * Another process for the end-to-end tests (the tsvmi CLI, the examples, gdb),
  * started without blocking this one: the tests' own children (nats-server,
- * `tsvmi run`) need their pipes drained meanwhile.
+ * `tsvmi run`) and an in-process domain need the event loop meanwhile.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -13,8 +13,10 @@ export interface Started {
   exited: Promise<number | null>;
 }
 
-export function startNode(args: string[], env: NodeJS.ProcessEnv = {}): Started {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export const startNode = (args: string[], env: NodeJS.ProcessEnv = {}): Started => startProcess(process.execPath, args, env);
+
+export function startProcess(command: string, args: string[], env: NodeJS.ProcessEnv = {}): Started {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const io = { out: '', err: '' };
   child.stdout!.on('data', (b: Buffer) => { io.out += b.toString(); });
   child.stderr!.on('data', (b: Buffer) => { io.err += b.toString(); });
