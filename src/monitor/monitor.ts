@@ -9,8 +9,7 @@
 import { GuestFault } from '../hypervisor/cpu/fault.js';
 import { readMsr } from '../hypervisor/cpu/msr.js';
 import type { VmExit } from '../hypervisor/vcpu/exit.js';
-import { ExitReason } from '../hypervisor/vcpu/exit.js';
-import type { ExitAction, Vcpu } from '../hypervisor/vcpu/vcpu.js';
+import { unmonitoredAction, type ExitAction, type Vcpu } from '../hypervisor/vcpu/vcpu.js';
 import type { Domain } from '../hypervisor/vm/domain.js';
 import { applyConfig, type ConfigOptions, type MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
@@ -154,7 +153,7 @@ export class Monitor {
   private onExit(v: Vcpu, exit: VmExit): ExitAction {
     const reason = reasonOfExit(exit);
     const cfg = reason === undefined ? undefined : this.config[reason];
-    const unmonitored: ExitAction = unmonitoredAction(exit);
+    const unmonitored = unmonitoredAction(exit);
     if (reason === undefined || cfg === undefined) return unmonitored;
     if (exit.msr && cfg.indexes && !cfg.indexes.includes(exit.msr.index >>> 0)) return unmonitored;
     const before = valueBefore(v, exit);
@@ -201,7 +200,7 @@ export class Monitor {
 
   /** How an event nobody will answer goes: as if unmonitored, except a hit whose int3 is gone, which retries the instruction. */
   private letGo(e: MonitorEvent): Exclude<ExitAction, 'pending'> {
-    return this.breakpointGone(e) ? 'drop' : unmonitored(e);
+    return this.breakpointGone(e) ? 'drop' : unmonitoredAction(e.exit);
   }
 
   private breakpointGone(e: MonitorEvent): boolean {
@@ -344,9 +343,5 @@ function valueBefore(v: Vcpu, exit: VmExit): bigint | undefined {
 
 /** The value a CR or MSR write stores. */
 const valueWritten = (exit: VmExit): bigint | undefined => (exit.cr ? u64(exit.cr.value) : exit.msr ? pair(exit.msr.value) : undefined);
-
-/** What an exit gets when nobody monitors it: a step just goes on, anything else happens. */
-const unmonitoredAction = (exit: VmExit): 'resume' | 'reinject' => (exit.reason === ExitReason.SINGLESTEP ? 'resume' : 'reinject');
-const unmonitored = (e: MonitorEvent): 'resume' | 'reinject' => unmonitoredAction(e.exit);
 
 const pair = ([lo, hi]: readonly [number, number]): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);

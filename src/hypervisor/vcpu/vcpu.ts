@@ -162,7 +162,7 @@ export class Vcpu implements VcpuSignals, VirtualClock {
       this.trace.add(exit.icount, `Reflecting exception ${exit.exception.vector}/${exit.exception.errorCode ?? 0} into the guest`);
       return this.apply(exit, 'reinject');
     }
-    const action = this.exitHandler?.(exit) ?? defaultAction(exit);
+    const action = this.exitHandler?.(exit) ?? unmonitoredAction(exit);
     if (action === 'pending') {
       this.pendingExit = exit;
       this.pauseCount++;
@@ -292,7 +292,7 @@ export class Vcpu implements VcpuSignals, VirtualClock {
   }
 }
 
-/** Without a watcher, an exit is handled as if nothing were monitoring the guest. */
-function defaultAction(exit: VmExit): ExitAction {
+/** How an exit goes when nothing monitors it (no watcher, or one not interested): a step goes on, anything else happens. */
+export function unmonitoredAction(exit: VmExit): 'resume' | 'reinject' {
   return exit.reason === ExitReason.SINGLESTEP ? 'resume' : 'reinject';
 }
