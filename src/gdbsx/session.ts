@@ -183,14 +183,13 @@ export class GdbSession {
 
   /** One instruction of `vcpu`, the others held. */
   private async step(vcpu: number): Promise<undefined> {
-    const others = Array.from({ length: this.vmi.info.vcpus }, (_, v) => v).filter((v) => v !== vcpu);
-    await Promise.all(others.map((v) => this.vmi.pause(v)));
+    const letGo = await this.vmi.holdOthers(vcpu);
     const stopped = new Promise<Stop>((resolve) => { this.waiting = resolve; });
     this.stepping = vcpu;
     await this.vmi.setSingleStep(vcpu, true);
     await this.vmi.resume();
     void stopped.then(async (s) => {
-      await Promise.all(others.map((v) => this.vmi.resume(v)));
+      await letGo();
       this.reply(this.stopReply(s));
     });
     return undefined;

@@ -187,8 +187,7 @@ export class Breakpoints {
    * becomes the new original) and stepping goes off. False when removeAll called it off.
    */
   private async withOriginals(vcpu: number, entries: Entry[], release: (flags: { toggleSingleStep: true }) => Promise<void>): Promise<boolean> {
-    const others = Array.from({ length: this.vmi.info.vcpus }, (_, v) => v).filter((v) => v !== vcpu);
-    await Promise.all(others.map((v) => this.vmi.pause(v))); // in flight together: one round trip, not one each
+    const letGo = await this.vmi.holdOthers(vcpu);
     try {
       for (const x of entries) await this.vmi.writePA(x.pa, Uint8Array.of(x.original));
       const stepped = new Promise<VmiEvent<'singleStep'> | undefined>((resolve) => this.stepping.set(vcpu, resolve));
@@ -203,7 +202,7 @@ export class Breakpoints {
       await step.reinject({ toggleSingleStep: true });
       return true;
     } finally {
-      await Promise.all(others.map((v) => this.vmi.resume(v)));
+      await letGo();
     }
   }
 }

@@ -194,6 +194,16 @@ export class Vmi {
   }
 
   /**
+   * Pause every vCPU but `vcpu` (the requests in flight together: one round trip, not one
+   * each), so that it alone may run; resolves to what lets them go again.
+   */
+  async holdOthers(vcpu: number): Promise<() => Promise<void>> {
+    const others = Array.from({ length: this.info.vcpus }, (_, v) => v).filter((v) => v !== vcpu);
+    await Promise.all(others.map((v) => this.pause(v)));
+    return async () => { await Promise.all(others.map((v) => this.resume(v))); };
+  }
+
+  /**
    * Single-step one vCPU `n` instructions (libvmi's vmi_step_event) and return the RIPs it
    * stepped to. Needs single-step events enabled (sync), which this turns on.
    */
