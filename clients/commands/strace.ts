@@ -70,12 +70,10 @@ export async function straceCommand(args: string[]): Promise<number> {
         console.log(`[pid ${who?.pid ?? '?'} ${who?.name ?? '?'}] ${r.name}(${r.args.map(hex).join(', ')}) = ${ret === undefined ? '?' : ret.toString()}`);
       }
     };
-    const calls = new Map<bigint, bigint>(); // dtb -> seq of its pending call
+    // A call is printed when it returns; one that never does (exit), when it is made.
     const done = merge(entry.hits$, exit.hits$).pipe(decodeSyscall({ entry: profile.syscallEntry, exit: profile.syscallExit, names: profile.syscalls })).subscribe((r) => {
-      if (r.kind === 'call' && r.name !== 'exit') { calls.set(r.dtb, r.seq); return; }
-      const seqOfCall = r.kind === 'call' ? r.seq : calls.get(r.dtb);
-      calls.delete(r.dtb);
-      if (seqOfCall !== undefined) void print(r, seqOfCall);
+      if (r.kind === 'return') void print(r, r.callSeq);
+      else if (r.name === 'exit') void print(r, r.seq);
     });
     if (values.resume) await vmi.resume();
     const why = await untilDone(target, lost);

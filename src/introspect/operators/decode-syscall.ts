@@ -50,6 +50,8 @@ export interface SyscallReturn extends SyscallFields {
   readonly kind: 'return';
   /** RAX at exit as a signed 64-bit value, so errors read as -errno. */
   readonly ret: bigint;
+  /** The seq of the call this returns from (what was learnt at the call is keyed by it). */
+  readonly callSeq: bigint;
 }
 
 export type SyscallRecord = SyscallCall | SyscallReturn;
@@ -121,7 +123,7 @@ export function decodeSyscall(table: SyscallTable): OperatorFunction<VmiEvent, S
             pending.delete(r.cr3);
             return {
               kind: 'return', vcpu: e.vcpu, dtb: r.cr3, nr: call.nr, name: call.name,
-              args: call.args, ret: BigInt.asIntN(64, r.rax), seq: e.seq,
+              args: call.args, ret: BigInt.asIntN(64, r.rax), seq: e.seq, callSeq: call.seq,
             };
           }
           return undefined;

@@ -54,7 +54,7 @@ describe('decodeSyscall', () => {
     const args = [1n, 0x400100n, 6n] as const;
     const out: Record<string, SyscallRecord> = {
       c: { kind: 'call', vcpu: 0, dtb: A, nr: 0, name: 'write', args, seq: 10n },
-      r: { kind: 'return', vcpu: 0, dtb: A, nr: 0, name: 'write', args, ret: 6n, seq: 11n },
+      r: { kind: 'return', vcpu: 0, dtb: A, nr: 0, name: 'write', args, ret: 6n, seq: 11n, callSeq: 10n },
     };
     ts.run(({ cold, expectObservable }) => {
       expectObservable(cold('a--z|', v).pipe(decodeSyscall(TABLE))).toBe('c--r|', out);
@@ -71,8 +71,8 @@ describe('decodeSyscall', () => {
     const out: Record<string, SyscallRecord> = {
       a: { kind: 'call', vcpu: 0, dtb: A, nr: 3, name: 'sleep', args: [5n, 0n, 0n], seq: 1n },
       b: { kind: 'call', vcpu: 1, dtb: B, nr: 1, name: 'getpid', args: [0n, 0n, 0n], seq: 2n },
-      y: { kind: 'return', vcpu: 1, dtb: B, nr: 1, name: 'getpid', args: [0n, 0n, 0n], ret: 7n, seq: 3n },
-      z: { kind: 'return', vcpu: 0, dtb: A, nr: 3, name: 'sleep', args: [5n, 0n, 0n], ret: 0n, seq: 4n },
+      y: { kind: 'return', vcpu: 1, dtb: B, nr: 1, name: 'getpid', args: [0n, 0n, 0n], ret: 7n, seq: 3n, callSeq: 2n },
+      z: { kind: 'return', vcpu: 0, dtb: A, nr: 3, name: 'sleep', args: [5n, 0n, 0n], ret: 0n, seq: 4n, callSeq: 1n },
     };
     ts.run(({ cold, expectObservable }) => {
       expectObservable(cold('a-b-y-z|', v).pipe(decodeSyscall(TABLE))).toBe('a-b-y-z|', out);
@@ -83,7 +83,7 @@ describe('decodeSyscall', () => {
     const v = { a: enter(0, A, 2n, [0n, 0n, 0n], 1), z: leave(1, A, 0n, 2) };
     const out: Record<string, SyscallRecord> = {
       a: { kind: 'call', vcpu: 0, dtb: A, nr: 2, name: 'yield', args: [0n, 0n, 0n], seq: 1n },
-      z: { kind: 'return', vcpu: 1, dtb: A, nr: 2, name: 'yield', args: [0n, 0n, 0n], ret: 0n, seq: 2n },
+      z: { kind: 'return', vcpu: 1, dtb: A, nr: 2, name: 'yield', args: [0n, 0n, 0n], ret: 0n, seq: 2n, callSeq: 1n },
     };
     ts.run(({ cold, expectObservable }) => {
       expectObservable(cold('az|', v).pipe(decodeSyscall(TABLE))).toBe('az|', out);
@@ -94,7 +94,7 @@ describe('decodeSyscall', () => {
     const v = { x: leave(0, B, 0n, 1), a: enter(1, A, 1n, [0n, 0n, 0n], 2), z: leave(1, A, 3n, 3), w: leave(1, A, 3n, 4) };
     const out: Record<string, SyscallRecord> = {
       a: { kind: 'call', vcpu: 1, dtb: A, nr: 1, name: 'getpid', args: [0n, 0n, 0n], seq: 2n },
-      z: { kind: 'return', vcpu: 1, dtb: A, nr: 1, name: 'getpid', args: [0n, 0n, 0n], ret: 3n, seq: 3n },
+      z: { kind: 'return', vcpu: 1, dtb: A, nr: 1, name: 'getpid', args: [0n, 0n, 0n], ret: 3n, seq: 3n, callSeq: 2n },
     };
     ts.run(({ cold, expectObservable }) => {
       expectObservable(cold('xazw|', v).pipe(decodeSyscall(TABLE))).toBe('-az-|', out);
@@ -108,9 +108,9 @@ describe('decodeSyscall', () => {
     };
     const out: Record<string, SyscallRecord> = {
       a: { kind: 'call', vcpu: 0, dtb: A, nr: 42, name: 'sys_42', args: [0n, 0n, 0n], seq: 1n },
-      z: { kind: 'return', vcpu: 0, dtb: A, nr: 42, name: 'sys_42', args: [0n, 0n, 0n], ret: -38n, seq: 2n },
+      z: { kind: 'return', vcpu: 0, dtb: A, nr: 42, name: 'sys_42', args: [0n, 0n, 0n], ret: -38n, seq: 2n, callSeq: 1n },
       b: { kind: 'call', vcpu: 0, dtb: B, nr: 0, name: 'write', args: [3n, 0n, 0n], seq: 3n },
-      y: { kind: 'return', vcpu: 0, dtb: B, nr: 0, name: 'write', args: [3n, 0n, 0n], ret: -1n, seq: 4n },
+      y: { kind: 'return', vcpu: 0, dtb: B, nr: 0, name: 'write', args: [3n, 0n, 0n], ret: -1n, seq: 4n, callSeq: 3n },
     };
     ts.run(({ cold, expectObservable }) => {
       expectObservable(cold('azby|', v).pipe(decodeSyscall(TABLE))).toBe('azby|', out);
@@ -153,7 +153,7 @@ describe('decodeSyscall', () => {
     const v = { a: enter(0, A, 1n, [0n, 0n, 0n], 1), z: leave(0, A, 5n, 2) };
     const out: Record<string, SyscallRecord> = {
       c: { kind: 'call', vcpu: 0, dtb: A, nr: 1, name: 'getpid', args: [0n, 0n, 0n], seq: 1n },
-      r: { kind: 'return', vcpu: 0, dtb: A, nr: 1, name: 'getpid', args: [0n, 0n, 0n], ret: 5n, seq: 2n },
+      r: { kind: 'return', vcpu: 0, dtb: A, nr: 1, name: 'getpid', args: [0n, 0n, 0n], ret: 5n, seq: 2n, callSeq: 1n },
     };
     ts.run(({ cold, expectObservable }) => {
       const decoded = cold('a-z|', v).pipe(decodeSyscall(TABLE));
