@@ -35,6 +35,8 @@ export class GdbSession {
   private stepping: number | undefined;
   private readonly release: () => void;
   private closed = false;
+  /** Chunks from gdb are handled one after another, each packet's reply before the next's. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly vmi: Vmi, private readonly send: (bytes: Uint8Array) => void) {
     this.release = vmi.claim((e) => this.onEvent(e));
@@ -51,8 +53,6 @@ export class GdbSession {
     this.queue = this.queue.then(() => this.process(chunk)).catch(() => {});
     return this.queue;
   }
-
-  private queue: Promise<void> = Promise.resolve();
 
   private async process(chunk: Uint8Array): Promise<void> {
     for (const ev of this.parser.push(chunk)) {
