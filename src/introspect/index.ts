@@ -14,10 +14,12 @@ export * from './operators/index.js';
 export { PageNotPresentError } from './paging.js';
 export { listProcesses, type Process } from './os/processes.js';
 export { buildProfile, loadProfile, ProfileError, type OffsetsFile, type Profile } from './os/profile.js';
-export { Vmi, type AddressSpace, type AttachOptions, type Claim, type Handled, type ReasonSettings } from './vmi.js';
+export { Vmi, type AddressSpace, type AttachOptions, type Claim, type Handled, type Injection, type ReasonSettings, type TraceQuery } from './vmi.js';
 // The wire types the API hands out, and the links it attaches through.
 export type { MonitorEvent } from '../generated/tsvmi/v1/event.js';
 export type { PageAccess } from '../generated/tsvmi/v1/common.js';
+export { EventType } from '../generated/tsvmi/v1/common.js';
+export { DomainState, VcpuState, type DomainInfoReply, type TraceEntry, type VcpuStats } from '../generated/tsvmi/v1/control.js';
 export type { RegisterUpdate, Registers } from '../generated/tsvmi/v1/registers.js';
 export { ErrorCode } from '../generated/tsvmi/v1/error.js';
 export type { Controller, DomainLink } from '../monitor/link.js';

@@ -15,10 +15,10 @@
  * is surfaced on the stream `handle()` returns.
  */
 import { defer, from, mergeMap, Observable, share, Subject, switchMap } from 'rxjs';
-import type { PageAccess } from '../generated/tsvmi/v1/common.js';
+import type { EventType, PageAccess } from '../generated/tsvmi/v1/common.js';
 import {
-  DomainInfoReply, DomainInfoRequest, GetRegistersReply, GetRegistersRequest, PauseRequest, ResumeRequest, SetMonitorConfigRequest,
-  SetPagePermissionsRequest, SetRegistersRequest, SetSingleStepRequest, StatusReply,
+  DomainInfoReply, DomainInfoRequest, GetRegistersReply, GetRegistersRequest, GetTraceReply, GetTraceRequest, InjectRequest, PauseRequest, ResumeRequest,
+  SetMonitorConfigRequest, SetPagePermissionsRequest, SetRegistersRequest, SetSingleStepRequest, StatusReply, type TraceEntry,
 } from '../generated/tsvmi/v1/control.js';
 import { Vendor } from '../generated/tsvmi/v1/common.js';
 import type { MonitorEvent } from '../generated/tsvmi/v1/event.js';
@@ -55,6 +55,30 @@ export interface Handled { event: VmiEvent; error?: unknown }
 
 /** First look at events, before the streams: returns true when it takes the event (and its reply). */
 export type Claim = (e: VmiEvent) => boolean;
+
+/**
+ * An event for `inject()`, Xen's xc_hvm_inject_trap(vector, type, error_code, insn_len, cr2):
+ * an NMI is `{ vector: 2, type: EventType.EVENT_TYPE_NMI }`, a page fault
+ * `{ vector: 14, type: EventType.EVENT_TYPE_HW_EXCEPTION, errorCode, cr2 }`.
+ */
+export interface Injection {
+  vector: number;
+  type: EventType;
+  /** Exactly for the hardware exceptions that push one (#DF, #TS, #NP, #SS, #GP, #PF, #AC, #CP). */
+  errorCode?: number;
+  /** For software events (INT n, INT3, ICEBP): the instruction's length (1-15), so the pushed RIP is past it. */
+  instructionLength?: number;
+  /** Written to CR2 with the event, for a #PF. */
+  cr2?: bigint;
+}
+
+/** Which trace entries `traceLog()` returns. */
+export interface TraceQuery {
+  /** One vCPU's log; without it, every vCPU's. */
+  vcpu?: number;
+  /** The newest this many (at most 8192); without it, as many as one reply holds (8192). */
+  limit?: number;
+}
 
 const VENDOR = { [Vendor.VENDOR_INTEL]: 'intel', [Vendor.VENDOR_AMD]: 'amd' } as Partial<Record<Vendor, 'intel' | 'amd'>>;
 
@@ -226,9 +250,46 @@ export class Vmi {
     return done;
   }
 
+  /**
+   * Queue an event for the vCPU's next entry (Xen's xc_hvm_inject_trap): it is delivered
+   * through the guest's IDT before the vCPU runs another instruction, at once if it is
+   * running or halted, on resume if it is paused. Like a VM-entry injection it bypasses
+   * the guest's blocking (IF, NMI blocking). Refused (RefusedError) while the vCPU has
+   * an event queued already or waits for the answer to an exception event (answer it
+   * first), and for a vCPU not started yet or crashed.
+   */
+  async inject(vcpu: number, event: Injection): Promise<void> {
+    const { errorCode, instructionLength, cr2, ...rest } = event;
+    await typed(this.link.request('control.inject', InjectRequest, StatusReply, {
+      vcpu, ...rest, instructionLength: instructionLength ?? 0,
+      ...(errorCode !== undefined ? { errorCode } : {}), ...(cr2 !== undefined ? { cr2 } : {}),
+    }));
+  }
+
   /** Single-step a vCPU from now on, or stop (each step is a singleStep event when that reason is enabled). */
   async setSingleStep(vcpu: number, enabled: boolean): Promise<void> {
     await typed(this.link.request('control.set-single-step', SetSingleStepRequest, StatusReply, { vcpu, enabled }));
+  }
+
+  // ---- state and statistics ------------------------------------------------------------------
+
+  /**
+   * The domain as it is now (Xen's xc_domain_getinfo; `info` is what attach saw): its
+   * state, and per vCPU its state, retired instructions, VM exits by reason, monitor
+   * events, and events injected.
+   */
+  async status(): Promise<DomainInfoReply> {
+    return typed(this.link.request('info', DomainInfoRequest, DomainInfoReply, {}));
+  }
+
+  /**
+   * The vCPUs' trace logs (FreeBSD's ktrdump): exits, injections, NMIs and interrupts
+   * delivered, oldest first by guest time (each vCPU's retired instructions), the
+   * newest `limit` of them. Each vCPU keeps its newest 4096 entries.
+   */
+  async traceLog(query: TraceQuery = {}): Promise<TraceEntry[]> {
+    const q = { limit: query.limit ?? 0, ...(query.vcpu !== undefined ? { vcpu: query.vcpu } : {}) };
+    return (await typed(this.link.request('control.get-trace', GetTraceRequest, GetTraceReply, q))).entries;
   }
 
   // ---- registers -------------------------------------------------------------------------

@@ -6,7 +6,7 @@
  * be decoded gets an INVALID_ARGUMENT error, never silence.
  */
 import {
-  CapabilitiesReply, CapabilitiesRequest, DomainInfoReply, DomainInfoRequest, GetRegistersReply, GetRegistersRequest, InjectRequest,
+  CapabilitiesReply, CapabilitiesRequest, DomainInfoReply, DomainInfoRequest, GetRegistersReply, GetRegistersRequest, GetTraceReply, GetTraceRequest, InjectRequest,
   PauseRequest, ReadMemoryReply, ReadPhysicalRequest, ReadVirtualRequest, ResumeRequest, SetMonitorConfigRequest, SetPagePermissionsRequest,
   SetRegistersRequest, SetSingleStepRequest,
   StatusReply, WritePhysicalRequest, WriteVirtualRequest,
@@ -53,6 +53,7 @@ export const CONTROL_OPS: Readonly<Record<string, ControlHandler>> = {
   'control.set-page-permissions': op(SetPagePermissionsRequest, StatusReply, (cp, q) => cp.setPagePermissions(q)),
   'control.set-monitor-config': op(SetMonitorConfigRequest, StatusReply, (cp, q) => cp.setMonitorConfig(q)),
   'control.capabilities': op(CapabilitiesRequest, CapabilitiesReply, (cp, q) => cp.capabilities(q)),
+  'control.get-trace': op(GetTraceRequest, GetTraceReply, (cp, q) => cp.trace(q)),
   'info': op(DomainInfoRequest, DomainInfoReply, (cp, q) => cp.info(q)),
 };
 

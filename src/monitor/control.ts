@@ -2,8 +2,9 @@
  * The control plane of one domain, on the wire's types (proto/tsvmi/v1/control.proto)
  * so that every transport serves exactly the same operations: guest memory
  * (physical, and virtual through a CR3 or a vCPU), registers, pause and resume,
- * page permissions, the monitor configuration, capabilities and domain info. Every request is
- * validated first; a bad one throws a MonitorError and changes nothing.
+ * page permissions, the monitor configuration, capabilities, domain info and the vCPUs'
+ * trace logs. Every request is validated first; a bad one throws a MonitorError and
+ * changes nothing.
  */
 import { GuestFault, hasErrorCode } from '../hypervisor/cpu/fault.js';
 import type { Cpu } from '../hypervisor/cpu/cpu.js';
@@ -14,7 +15,7 @@ import { VcpuState as HvVcpuState } from '../hypervisor/vcpu/vcpu.js';
 import { EventType, Reason as PbReason, Vendor } from '../generated/tsvmi/v1/common.js';
 import {
   DomainState, SingleStepMode, VcpuState,
-  type CapabilitiesReply, type DomainInfoReply, type GetRegistersReply, type GetRegistersRequest, type MonitorConfig as PbMonitorConfig,
+  type CapabilitiesReply, type DomainInfoReply, type GetRegistersReply, type GetRegistersRequest, type GetTraceReply, type GetTraceRequest, type MonitorConfig as PbMonitorConfig,
   type InjectRequest, type ReadPhysicalRequest, type SetPagePermissionsRequest, type SetSingleStepRequest, type ReadVirtualRequest, type SetRegistersRequest, type WritePhysicalRequest, type WriteVirtualRequest,
 } from '../generated/tsvmi/v1/control.js';
 import { MONITORABLE_CRS, type MonitorConfig } from './config.js';
@@ -26,6 +27,13 @@ import { pageAccessMap, registers } from './wire.js';
 
 /** The most one read or write moves (libvmi reads page by page; this allows a few hundred pages). */
 export const MAX_TRANSFER = 1 << 20;
+
+/**
+ * The most trace entries one reply carries: the newest ones. An entry encodes to at most
+ * about 80 bytes, so a full reply stays well under NATS's default 1 MiB max_payload;
+ * two vCPUs' full logs (4096 entries each) fit whole.
+ */
+export const MAX_TRACE_ENTRIES = 8192;
 
 /** Reasons by their wire value; the monitor's names are the wire names in kebab case. */
 const REASONS: ReadonlyMap<PbReason, Reason> = new Map([
@@ -182,6 +190,13 @@ export class ControlPlane {
       fail(MonitorErrorCode.INVALID_ARGUMENT, `vector ${r.vector} ${hasErrorCode(r.vector) ? 'needs' : 'takes no'} error code`);
     }
     if (v.cpu.injection) fail(MonitorErrorCode.INVALID_ARGUMENT, `vCPU ${r.vcpu} already has an event waiting to be injected`);
+    // The answer to an exception exit may re-inject that exception, which would take the
+    // one injection slot and silently drop this event (Xen answers -EBUSY likewise).
+    const waiting = v.pendingExit?.exception;
+    if (waiting) fail(MonitorErrorCode.INVALID_ARGUMENT, `vCPU ${r.vcpu} waits for the answer to its exit for vector ${waiting.vector}; answer that event first`);
+    // Such a vCPU never enters again (crashed), or enters only through a SIPI that resets it
+    // to real mode: the event would never be delivered, or delivered into the trampoline.
+    if (v.state === HvVcpuState.CRASHED || v.state === HvVcpuState.WAIT_SIPI) fail(MonitorErrorCode.INVALID_ARGUMENT, `vCPU ${r.vcpu} is ${v.state === HvVcpuState.CRASHED ? 'crashed' : 'not started (waiting for a SIPI)'}: nothing would deliver the event`);
     if (r.cr2 !== undefined) v.cpu.cr2 = Number(BigInt.asUintN(64, r.cr2)); // Xen sets CR2 with the #PF too
     v.inject({
       vector: r.vector, type: r.type as EventKind,
@@ -249,7 +264,21 @@ export class ControlPlane {
         retiredInstructions: BigInt(v.cpu.icount),
         exits: BigInt([...v.stats.exits.values()].reduce((a, b) => a + b, 0)),
         events: BigInt(this.monitor.eventsByVcpu[v.id]!),
+        exitsByReason: Object.fromEntries([...v.stats.exits].map(([reason, n]) => [reason, BigInt(n)])),
+        injected: BigInt(v.stats.injected),
+        nmiInjected: BigInt(v.stats.nmiInjected),
       })),
     };
+  }
+
+  /** The newest trace entries of one vCPU or all, oldest first by guest time (ktrdump's order). */
+  trace(r: GetTraceRequest): Omit<GetTraceReply, 'error'> {
+    this.checkDomain(r.domain);
+    if (r.limit > MAX_TRACE_ENTRIES) fail(MonitorErrorCode.OUT_OF_RANGE, `limit ${r.limit} is above ${MAX_TRACE_ENTRIES} entries a reply holds (0 means as many as it holds)`);
+    const vcpus = r.vcpu === undefined ? this.domain.vcpus : [this.monitor.vcpu(r.vcpu)];
+    // Each log is in the order written; a stable sort keeps that order among a vCPU's
+    // entries of the same instant (an injection, then its delivery).
+    const all = vcpus.flatMap((v) => v.trace.entries()).sort((a, b) => a.icount - b.icount || a.vcpu - b.vcpu);
+    return { entries: all.slice(-(r.limit || MAX_TRACE_ENTRIES)).map((e) => ({ vcpu: e.vcpu, icount: BigInt(e.icount), message: e.message })) };
   }
 }

@@ -3,12 +3,15 @@
  * read from guest memory agrees with what the guest itself printed; a
  * breakpoint on the system-call entry, stepped over automatically on four
  * vCPUs at once, is hit exactly as often as the kernel counted system calls;
- * the guest's own int3 still reaches it; memory and register calls; typed
- * errors.
+ * the guest's own int3 still reaches it; memory and register calls; an NMI
+ * injected into a running and into a paused vCPU, seen in status() and the
+ * trace log; typed errors.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { firstValueFrom, take, toArray } from 'rxjs';
+import { EventType } from '../../src/generated/tsvmi/v1/common.js';
+import { DomainState, type DomainInfoReply } from '../../src/generated/tsvmi/v1/control.js';
 import { Breakpoints } from '../../src/introspect/breakpoints.js';
 import { connect } from '../../src/introspect/connect.js';
 import { BusyError, RefusedError, UnknownDomainError } from '../../src/introspect/errors.js';
@@ -107,6 +110,71 @@ onEachTransport('SDK', 120_000, (serve) => {
     assert.notEqual(await vmi.read64(jiffies), t0, 'after a resume the guest ran on, and reads see it (nothing stale)');
     await running;
     checkOs(serial(), 2);
+  });
+
+  it('injects an NMI the guest takes, running or paused, and reports it in status() and the trace log', async () => {
+    const { domain, serial, link } = await attach(2);
+    const vmi = await Vmi.attach(link, { profile });
+    const NMI = { vector: 2, type: EventType.EVENT_TYPE_NMI };
+    const took = (cpu: number) => new RegExp(`kernel: NMI on cpu ${cpu} at rip=`).test(serial());
+    const vcpu = (s: DomainInfoReply, v: number) => s.vcpuStats.find((x) => x.vcpu === v)!;
+    await assert.rejects(vmi.inject(1, NMI), /SIPI/, 'an AP not started yet would never take it');
+    await runUntil(domain, serial, 'sched: init started');
+    // Address-space switches (CR3 writes), monitored async: exits the guest makes as it runs.
+    await vmi.monitor({ writeCtrlreg: { sync: false, indexes: [3] } });
+    const before = await vmi.status();
+
+    // A running vCPU takes it in its next slice: the demo OS's NMI handler says so.
+    await vmi.inject(1, NMI);
+    await runUntil(domain, serial, 'kernel: NMI on cpu 1');
+    assert.ok(!took(0), 'only the target vCPU took it');
+    await domain.run(domain.instructions + 3_000_000);
+    const after = await vmi.status();
+    assert.equal(after.state, DomainState.DOMAIN_STATE_RUNNING);
+    assert.equal(vcpu(after, 1).nmiInjected, vcpu(before, 1).nmiInjected + 1n);
+    assert.equal(vcpu(after, 1).injected, vcpu(before, 1).injected + 1n);
+    assert.equal(vcpu(after, 0).nmiInjected, vcpu(before, 0).nmiInjected);
+    const crWrites = (s: DomainInfoReply) => s.vcpuStats.reduce((n, x) => n + (x.exitsByReason['cr-write'] ?? 0n), 0n);
+    assert.ok(crWrites(after) > crWrites(before), `CR writes exit while the guest runs (${crWrites(before)}, then ${crWrites(after)})`);
+    for (const x of after.vcpuStats) {
+      assert.equal(x.exits, Object.values(x.exitsByReason).reduce((a, b) => a + b, 0n), `vCPU ${x.vcpu}: the reasons add up to the exits`);
+      assert.ok(x.retiredInstructions > vcpu(before, x.vcpu).retiredInstructions);
+    }
+
+    // A paused vCPU gets it on resume, not before; one event waits at a time.
+    await vmi.pause();
+    await vmi.inject(0, NMI);
+    await assert.rejects(vmi.inject(0, NMI), RefusedError, 'one event waits at a time');
+    assert.equal((await domain.run(domain.instructions + 100_000)).kind, 'paused');
+    assert.ok(!took(0), 'not delivered while paused');
+    const waiting = await vmi.traceLog({ vcpu: 0, limit: 1 });
+    assert.deepEqual(waiting.map((e) => e.message), ['Injecting NMI (type 2)'], 'queued, not delivered');
+    assert.equal(vcpu(await vmi.status(), 0).nmiInjected, vcpu(before, 0).nmiInjected + 1n);
+    await vmi.resume();
+    await runUntil(domain, serial, 'kernel: NMI on cpu 0');
+
+    // The trace log: both vCPUs, oldest first, each injection followed by its delivery.
+    const all = await vmi.traceLog();
+    assert.deepEqual(new Set(all.map((e) => e.vcpu)), new Set([0, 1]));
+    all.slice(1).forEach((e, k) => assert.ok(all[k]!.icount < e.icount || (all[k]!.icount === e.icount && all[k]!.vcpu <= e.vcpu), `entry ${k + 1} is in guest-time order`));
+    for (const v of [0, 1]) {
+      const own = await vmi.traceLog({ vcpu: v });
+      assert.deepEqual(own, all.filter((e) => e.vcpu === v), `vCPU ${v}'s log is its part of the whole`);
+      const at = own.findIndex((e) => e.message === 'Injecting NMI (type 2)');
+      assert.ok(at >= 0, `vCPU ${v}: the injection is logged`);
+      assert.deepEqual(own[at + 1], { vcpu: v, icount: own[at]!.icount, message: 'NMI delivered' }, `vCPU ${v}: delivered before any instruction ran`);
+      assert.ok(own.some((e) => e.message.startsWith('exit cr-write')), `vCPU ${v}: its CR write exits are logged`);
+    }
+    assert.deepEqual(await vmi.traceLog({ limit: 3 }), all.slice(-3), 'a limit keeps the newest');
+    await assert.rejects(vmi.traceLog({ vcpu: 9 }), RefusedError);
+    await assert.rejects(vmi.traceLog({ limit: 9000 }), RefusedError);
+    await vmi.close();
+    const outcome = await domain.runForever();
+    assert.deepEqual(outcome.kind === 'exit' ? outcome.status : outcome, 1);
+    // The guest took each NMI once and went on to finish every task correctly.
+    const NMI_LINE = /^kernel: NMI on cpu (\d+) at rip=0x[0-9a-f]+\r?\n/gm;
+    assert.deepEqual([...serial().matchAll(NMI_LINE)].map((m) => m[1]), ['1', '0']);
+    checkOs(serial().replace(NMI_LINE, ''), 2);
   });
 
   it('reads and writes memory and registers, and refuses with typed errors', async () => {

@@ -5,13 +5,15 @@
  * breakpoints re-injected, single-step toggled, CPUID skipped with set
  * registers, CR3 writes observed, a mem-access violation emulated — with no
  * event lost; refused replies that change nothing; one controller at a time;
- * and redelivery of unanswered events to the next controller.
+ * and redelivery of unanswered events to the next controller. An event injected
+ * while the vCPU waits for the answer to an exception event is refused: the
+ * answer's re-injection would silently displace it.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { Reason as PbReason } from '../../src/generated/tsvmi/v1/common.js';
+import { EventType, Reason as PbReason } from '../../src/generated/tsvmi/v1/common.js';
 import {
-  ReadPhysicalRequest, ReadMemoryReply, SetMonitorConfigRequest, SetPagePermissionsRequest, StatusReply, type ReasonConfig,
+  InjectRequest, ReadPhysicalRequest, ReadMemoryReply, SetMonitorConfigRequest, SetPagePermissionsRequest, StatusReply, type ReasonConfig,
 } from '../../src/generated/tsvmi/v1/control.js';
 import { ErrorCode } from '../../src/generated/tsvmi/v1/error.js';
 import { EventFlag, type MonitorEvent } from '../../src/generated/tsvmi/v1/event.js';
@@ -164,6 +166,10 @@ onEachTransport('monitor conformance', 90_000, (serve) => {
     // Long mode without CR4.PAE: no VM entry would accept it (SDM Vol. 3C §26.3.1.1).
     await refused(ctl.reply({ seq, action: Action.ACTION_REINJECT, setRegisters: RegisterUpdate.fromPartial({ rax: 1n, cr4: 0n }) }), ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /CR4\.PAE/);
     await refused(setAccess(link, 1 << 30, false), ErrorCode.ERROR_CODE_OUT_OF_RANGE, /outside guest memory/);
+    await refused(link.request('control.inject', InjectRequest, StatusReply, { vcpu: 0, vector: 2, type: EventType.EVENT_TYPE_NMI }),
+      ErrorCode.ERROR_CODE_INVALID_ARGUMENT, /answer that event first/);
+    assert.equal(domain.vcpus[0]!.cpu.injection, undefined, 'no NMI queued behind the #BP');
+    assert.equal(domain.vcpus[0]!.stats.nmiInjected, 0);
     assert.equal(monitor.ring.outstanding.size, 1, 'the event still waits: refused replies changed nothing');
     assert.ok(domain.vcpus[0]!.pendingExit);
 

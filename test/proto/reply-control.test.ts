@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { EventType, Reason, Vendor } from '../../src/generated/tsvmi/v1/common.js';
 import {
-  CapabilitiesReply, DomainInfoReply, DomainState, GetRegistersReply, InjectRequest, PauseRequest,
+  CapabilitiesReply, DomainInfoReply, DomainState, GetRegistersReply, GetTraceReply, GetTraceRequest, InjectRequest, PauseRequest,
   ReadVirtualRequest, SetMonitorConfigRequest, SetPagePermissionsRequest, SingleStepMode, StatusReply,
   VcpuState, WritePhysicalRequest,
 } from '../../src/generated/tsvmi/v1/control.js';
@@ -95,7 +95,7 @@ describe('proto: control messages', () => {
     assert.deepEqual(roundTrip(SetPagePermissionsRequest, perms), perms);
   });
 
-  it('queries: capabilities, domain info and registers with MSRs', () => {
+  it('queries: capabilities, domain info with exits by reason, registers with MSRs, the trace log', () => {
     const caps = CapabilitiesReply.fromPartial({
       vendor: Vendor.VENDOR_AMD, monitorTrap: false, singleStep: SingleStepMode.SINGLE_STEP_MODE_RFLAGS_TF,
       reasons: [Reason.REASON_SOFTWARE_BREAKPOINT, Reason.REASON_SINGLESTEP, Reason.REASON_IO_INSTRUCTION],
@@ -103,9 +103,15 @@ describe('proto: control messages', () => {
     assert.deepEqual(roundTrip(CapabilitiesReply, caps), caps);
     const info = DomainInfoReply.fromPartial({
       vcpus: 2, memoryBytes: 64n << 20n, vendor: Vendor.VENDOR_INTEL, state: DomainState.DOMAIN_STATE_RUNNING,
-      vcpuStats: [{ vcpu: 0, state: VcpuState.VCPU_STATE_HALTED, retiredInstructions: 1n << 40n, exits: 5n, events: 3n }],
+      vcpuStats: [{
+        vcpu: 0, state: VcpuState.VCPU_STATE_HALTED, retiredInstructions: 1n << 40n, exits: (1n << 60n) + 4n, events: 3n,
+        exitsByReason: { 'breakpoint': 1n << 60n, 'cr-write': 4n }, injected: 2n, nmiInjected: 1n,
+      }],
     });
     assert.deepEqual(roundTrip(DomainInfoReply, info), info);
+    const trace = GetTraceReply.fromPartial({ entries: [{ vcpu: 1, icount: 1n << 50n, message: 'NMI delivered' }, { vcpu: 0, icount: 0n, message: '' }] });
+    assert.deepEqual(roundTrip(GetTraceReply, trace), trace);
+    assert.deepEqual(roundTrip(GetTraceRequest, GetTraceRequest.fromPartial({ domain: 'demo', vcpu: 0 })).vcpu, 0, 'vCPU 0 is not "every vCPU"');
     const regs = GetRegistersReply.fromPartial({
       registers: Registers.fromPartial({ rip: 0xffffffff81000000n, cr3: 0x1000n }),
       msrs: [{ index: 0xc0000080, value: 0xd01n }],

@@ -275,8 +275,13 @@ export interface ResumeRequest {
 
 /**
  * Inject an exception, software interrupt or NMI at the vCPU's next entry
- * (Xen: xc_hvm_inject_trap(vector, type, error_code, insn_len, cr2)).
- * An NMI is vector 2 with EVENT_TYPE_NMI.
+ * (Xen: xc_hvm_inject_trap(vector, type, error_code, insn_len, cr2)): before
+ * its next instruction if it runs or halts, on resume if it is paused. Like a
+ * VM-entry injection it bypasses the guest's IF and NMI blocking.
+ * An NMI is vector 2 with EVENT_TYPE_NMI. ERROR_CODE_INVALID_ARGUMENT while the
+ * vCPU has an event queued already, or waits for the answer to an exception
+ * event (whose re-injection would take its place), and for a vCPU not started
+ * yet or crashed.
  */
 export interface InjectRequest {
   domain: string;
@@ -391,14 +396,42 @@ export interface DomainInfoRequest {
   domain: string;
 }
 
+/**
+ * Per-vCPU counters, named like bhyve's `bhyvectl --get-stats` ones
+ * (src/hypervisor/vcpu/stats.ts). Exits happen only where something
+ * intercepts: a domain nobody monitors or debugs runs without any.
+ */
 export interface VcpuStats {
   vcpu: number;
   state: VcpuState;
   retiredInstructions: bigint;
-  /** VM exits seen by the personality */
+  /** VM exits seen by the personality: the sum of exits_by_reason */
   exits: bigint;
   /** monitor events raised */
   events: bigint;
+  /**
+   * VM exits by reason: the hypervisor's exit reasons (breakpoint, singlestep,
+   * debug, exception, cpuid, cr-write, msr-write, io, hlt, guest-request,
+   * descriptor, interrupt-window, nmi-window, mem-access, interrupt) plus a
+   * personality's own (svm: iret, pushf, popf). Only reasons seen are present.
+   */
+  exitsByReason: { [key: string]: bigint };
+  /**
+   * Events injected at VM entry: InjectRequests, exceptions re-injected after
+   * their exit (answered with reinject, or not monitored), and a personality's
+   * own (svm: the #DB of a self-stepping guest, a fault of a traced IRET).
+   */
+  injected: bigint;
+  /**
+   * NMIs injected: InjectRequests of EVENT_TYPE_NMI, and NMIs raised from the
+   * host through the local APIC (LINT1). Not the guest's own NMI IPIs.
+   */
+  nmiInjected: bigint;
+}
+
+export interface VcpuStats_ExitsByReasonEntry {
+  key: string;
+  value: bigint;
 }
 
 /** Xen: xc_domain_getinfo. */
@@ -409,6 +442,42 @@ export interface DomainInfoReply {
   vendor: Vendor;
   state: DomainState;
   vcpuStats: VcpuStats[];
+}
+
+/**
+ * The vCPUs' trace logs, as FreeBSD's ktrdump reads KTR: exits, injections,
+ * NMIs and interrupts delivered, each stamped with its vCPU's guest time
+ * (retired instructions). Each vCPU keeps its newest 4096 entries.
+ */
+export interface GetTraceRequest {
+  domain: string;
+  /** that vCPU's log; without it, every vCPU's */
+  vcpu?:
+    | number
+    | undefined;
+  /**
+   * The newest `limit` entries, at most 8192 (larger is ERROR_CODE_OUT_OF_RANGE);
+   * 0 means as many as a reply holds: all of them, or the newest 8192.
+   */
+  limit: number;
+}
+
+export interface TraceEntry {
+  vcpu: number;
+  /** the vCPU's retired instructions when it was written */
+  icount: bigint;
+  message: string;
+}
+
+export interface GetTraceReply {
+  error:
+    | Error
+    | undefined;
+  /**
+   * Oldest first, by guest time then vCPU; one vCPU's entries at the same time
+   * in the order they were written.
+   */
+  entries: TraceEntry[];
 }
 
 function createBaseStatusReply(): StatusReply {
@@ -2911,7 +2980,16 @@ export const DomainInfoRequest: MessageFns<DomainInfoRequest> = {
 };
 
 function createBaseVcpuStats(): VcpuStats {
-  return { vcpu: 0, state: 0, retiredInstructions: 0n, exits: 0n, events: 0n };
+  return {
+    vcpu: 0,
+    state: 0,
+    retiredInstructions: 0n,
+    exits: 0n,
+    events: 0n,
+    exitsByReason: {},
+    injected: 0n,
+    nmiInjected: 0n,
+  };
 }
 
 export const VcpuStats: MessageFns<VcpuStats> = {
@@ -2939,6 +3017,21 @@ export const VcpuStats: MessageFns<VcpuStats> = {
         throw new globalThis.Error("value provided for field message.events of type uint64 too large");
       }
       writer.uint32(40).uint64(message.events);
+    }
+    globalThis.Object.entries(message.exitsByReason).forEach(([key, value]: [string, bigint]) => {
+      VcpuStats_ExitsByReasonEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    if (message.injected !== 0n) {
+      if (BigInt.asUintN(64, message.injected) !== message.injected) {
+        throw new globalThis.Error("value provided for field message.injected of type uint64 too large");
+      }
+      writer.uint32(56).uint64(message.injected);
+    }
+    if (message.nmiInjected !== 0n) {
+      if (BigInt.asUintN(64, message.nmiInjected) !== message.nmiInjected) {
+        throw new globalThis.Error("value provided for field message.nmiInjected of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.nmiInjected);
     }
     return writer;
   },
@@ -2996,6 +3089,33 @@ export const VcpuStats: MessageFns<VcpuStats> = {
             message.events = reader.uint64() as bigint;
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = VcpuStats_ExitsByReasonEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.exitsByReason[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.injected = reader.uint64() as bigint;
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.nmiInjected = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3019,6 +3139,39 @@ export const VcpuStats: MessageFns<VcpuStats> = {
         : 0n,
       exits: isSet(object.exits) ? BigInt(object.exits) : 0n,
       events: isSet(object.events) ? BigInt(object.events) : 0n,
+      exitsByReason: isObject(object.exitsByReason)
+        ? (globalThis.Object.entries(object.exitsByReason) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.exits_by_reason)
+        ? (globalThis.Object.entries(object.exits_by_reason) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      injected: isSet(object.injected) ? BigInt(object.injected) : 0n,
+      nmiInjected: isSet(object.nmiInjected)
+        ? BigInt(object.nmiInjected)
+        : isSet(object.nmi_injected)
+        ? BigInt(object.nmi_injected)
+        : 0n,
     };
   },
 
@@ -3039,6 +3192,21 @@ export const VcpuStats: MessageFns<VcpuStats> = {
     if (message.events !== 0n) {
       obj.events = message.events.toString();
     }
+    if (message.exitsByReason) {
+      const entries = globalThis.Object.entries(message.exitsByReason) as [string, bigint][];
+      if (entries.length > 0) {
+        obj.exitsByReason = {};
+        entries.forEach(([k, v]) => {
+          obj.exitsByReason[k] = v.toString();
+        });
+      }
+    }
+    if (message.injected !== 0n) {
+      obj.injected = message.injected.toString();
+    }
+    if (message.nmiInjected !== 0n) {
+      obj.nmiInjected = message.nmiInjected.toString();
+    }
     return obj;
   },
 
@@ -3054,6 +3222,107 @@ export const VcpuStats: MessageFns<VcpuStats> = {
       : 0n;
     message.exits = (object.exits !== undefined && object.exits !== null) ? BigInt(object.exits) : 0n;
     message.events = (object.events !== undefined && object.events !== null) ? BigInt(object.events) : 0n;
+    message.exitsByReason = (globalThis.Object.entries(object.exitsByReason ?? {}) as [string, bigint][]).reduce(
+      (acc: { [key: string]: bigint }, [key, value]: [string, bigint]) => {
+        if (value !== undefined) {
+          acc[key] = BigInt(value as string | number | bigint | boolean);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.injected = (object.injected !== undefined && object.injected !== null) ? BigInt(object.injected) : 0n;
+    message.nmiInjected = (object.nmiInjected !== undefined && object.nmiInjected !== null)
+      ? BigInt(object.nmiInjected)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseVcpuStats_ExitsByReasonEntry(): VcpuStats_ExitsByReasonEntry {
+  return { key: "", value: 0n };
+}
+
+export const VcpuStats_ExitsByReasonEntry: MessageFns<VcpuStats_ExitsByReasonEntry> = {
+  encode(message: VcpuStats_ExitsByReasonEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VcpuStats_ExitsByReasonEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVcpuStats_ExitsByReasonEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VcpuStats_ExitsByReasonEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
+    };
+  },
+
+  toJSON(message: VcpuStats_ExitsByReasonEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VcpuStats_ExitsByReasonEntry>): VcpuStats_ExitsByReasonEntry {
+    return VcpuStats_ExitsByReasonEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VcpuStats_ExitsByReasonEntry>): VcpuStats_ExitsByReasonEntry {
+    const message = createBaseVcpuStats_ExitsByReasonEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
     return message;
   },
 };
@@ -3220,6 +3489,296 @@ export const DomainInfoReply: MessageFns<DomainInfoReply> = {
   },
 };
 
+function createBaseGetTraceRequest(): GetTraceRequest {
+  return { domain: "", vcpu: undefined, limit: 0 };
+}
+
+export const GetTraceRequest: MessageFns<GetTraceRequest> = {
+  encode(message: GetTraceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.domain !== "") {
+      writer.uint32(10).string(message.domain);
+    }
+    if (message.vcpu !== undefined) {
+      writer.uint32(16).uint32(message.vcpu);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTraceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTraceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.domain = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.vcpu = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTraceRequest {
+    return {
+      domain: isSet(object.domain) ? globalThis.String(object.domain) : "",
+      vcpu: isSet(object.vcpu) ? globalThis.Number(object.vcpu) : undefined,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: GetTraceRequest): unknown {
+    const obj: any = {};
+    if (message.domain !== "") {
+      obj.domain = message.domain;
+    }
+    if (message.vcpu !== undefined) {
+      obj.vcpu = Math.round(message.vcpu);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTraceRequest>): GetTraceRequest {
+    return GetTraceRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTraceRequest>): GetTraceRequest {
+    const message = createBaseGetTraceRequest();
+    message.domain = object.domain ?? "";
+    message.vcpu = object.vcpu ?? undefined;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseTraceEntry(): TraceEntry {
+  return { vcpu: 0, icount: 0n, message: "" };
+}
+
+export const TraceEntry: MessageFns<TraceEntry> = {
+  encode(message: TraceEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.vcpu !== 0) {
+      writer.uint32(8).uint32(message.vcpu);
+    }
+    if (message.icount !== 0n) {
+      if (BigInt.asUintN(64, message.icount) !== message.icount) {
+        throw new globalThis.Error("value provided for field message.icount of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.icount);
+    }
+    if (message.message !== "") {
+      writer.uint32(26).string(message.message);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TraceEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTraceEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.vcpu = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.icount = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TraceEntry {
+    return {
+      vcpu: isSet(object.vcpu) ? globalThis.Number(object.vcpu) : 0,
+      icount: isSet(object.icount) ? BigInt(object.icount) : 0n,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+    };
+  },
+
+  toJSON(message: TraceEntry): unknown {
+    const obj: any = {};
+    if (message.vcpu !== 0) {
+      obj.vcpu = Math.round(message.vcpu);
+    }
+    if (message.icount !== 0n) {
+      obj.icount = message.icount.toString();
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TraceEntry>): TraceEntry {
+    return TraceEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TraceEntry>): TraceEntry {
+    const message = createBaseTraceEntry();
+    message.vcpu = object.vcpu ?? 0;
+    message.icount = (object.icount !== undefined && object.icount !== null) ? BigInt(object.icount) : 0n;
+    message.message = object.message ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTraceReply(): GetTraceReply {
+  return { error: undefined, entries: [] };
+}
+
+export const GetTraceReply: MessageFns<GetTraceReply> = {
+  encode(message: GetTraceReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.error !== undefined) {
+      Error.encode(message.error, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.entries) {
+      TraceEntry.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTraceReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetTraceReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.error = Error.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.entries.push(TraceEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetTraceReply {
+    return {
+      error: isSet(object.error) ? Error.fromJSON(object.error) : undefined,
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => TraceEntry.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetTraceReply): unknown {
+    const obj: any = {};
+    if (message.error !== undefined) {
+      obj.error = Error.toJSON(message.error);
+    }
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => TraceEntry.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTraceReply>): GetTraceReply {
+    return GetTraceReply.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTraceReply>): GetTraceReply {
+    const message = createBaseGetTraceReply();
+    message.error = (object.error !== undefined && object.error !== null) ? Error.fromPartial(object.error) : undefined;
+    message.entries = object.entries?.map((e) => TraceEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function bytesFromBase64(b64: string): Uint8Array {
   return Uint8Array.from(globalThis.Buffer.from(b64, "base64"));
 }
@@ -3236,6 +3795,10 @@ export type DeepPartial<T> = T extends bigint ? string | number | bigint
   : T extends { $case: string; value: unknown } ? { $case: T["$case"]; value?: DeepPartial<T["value"]> }
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;
