@@ -19,7 +19,7 @@ export { Vmi, type AddressSpace, type AttachOptions, type Claim, type Handled, t
 export type { MonitorEvent } from '../generated/tsvmi/v1/event.js';
 export type { PageAccess } from '../generated/tsvmi/v1/common.js';
 export { EventType } from '../generated/tsvmi/v1/common.js';
-export { DomainState, VcpuState, type DomainInfoReply, type TraceEntry, type VcpuStats } from '../generated/tsvmi/v1/control.js';
+export { DomainState, VcpuState, type DomainInfoReply, type LatencyHistogram, type MonitorStats, type TraceEntry, type VcpuStats } from '../generated/tsvmi/v1/control.js';
 export type { RegisterUpdate, Registers } from '../generated/tsvmi/v1/registers.js';
 export { ErrorCode } from '../generated/tsvmi/v1/error.js';
 export type { Controller, DomainLink } from '../monitor/link.js';

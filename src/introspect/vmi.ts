@@ -276,7 +276,10 @@ export class Vmi {
   /**
    * The domain as it is now (Xen's xc_domain_getinfo; `info` is what attach saw): its
    * state, and per vCPU its state, retired instructions, VM exits by reason, monitor
-   * events, and events injected.
+   * events, and events injected; and in `monitor`, what only the monitor knows: events by
+   * reason, the ring's occupancy and waits for a free slot, replies by action, refused
+   * replies by code, events answered by the no-controller default action, and the reply
+   * latency as a Prometheus-style histogram.
    */
   async status(): Promise<DomainInfoReply> {
     return typed(this.link.request('info', DomainInfoRequest, DomainInfoReply, {}));

@@ -22,6 +22,7 @@ import { MONITORABLE_CRS, type MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { Reason, snapshot } from './event.js';
 import type { Monitor } from './monitor.js';
+import { monitorStats } from './monitor-stats.js';
 import { checkRegisters, fromUpdate, isCanonical, writeRegisters } from './register-write.js';
 import { pageAccessMap, registers } from './wire.js';
 
@@ -256,6 +257,7 @@ export class ControlPlane {
       state: crashed ? DomainState.DOMAIN_STATE_CRASHED
         : d.exitStatus !== undefined ? DomainState.DOMAIN_STATE_SHUTDOWN
           : d.pauseCount > 0 ? DomainState.DOMAIN_STATE_PAUSED : DomainState.DOMAIN_STATE_RUNNING,
+      ...(d.exitStatus !== undefined ? { exitStatus: d.exitStatus } : {}),
       vcpuStats: d.vcpus.map((v) => ({
         vcpu: v.id,
         state: v.paused ? VcpuState.VCPU_STATE_PAUSED
@@ -268,6 +270,7 @@ export class ControlPlane {
         injected: BigInt(v.stats.injected),
         nmiInjected: BigInt(v.stats.nmiInjected),
       })),
+      monitor: monitorStats(this.monitor),
     };
   }
 

@@ -9,7 +9,7 @@ import { MonitorReply } from '../generated/tsvmi/v1/reply.js';
 import { ControlPlane } from './control.js';
 import { CONTROL_OPS } from './control-ops.js';
 import { ErrorCode, gate, RequestError, unwrap, type Codec, type Controller, type DomainLink, type EventHandler } from './link.js';
-import type { Monitor } from './monitor.js';
+import type { Monitor, Session } from './monitor.js';
 import { decodeCounted, encodeEvent, wireError } from './wire.js';
 import type { Error as PbError } from '../generated/tsvmi/v1/error.js';
 import type { MonitorEvent as Raised } from './event.js';
@@ -20,6 +20,9 @@ const wire = (e: Raised): MonitorEvent => MonitorEvent.decode(encodeEvent(e));
 export class LocalLink implements DomainLink {
   private readonly cp: ControlPlane;
   private sessions = 0;
+  /** The monitor sessions this link opened, ended by close(). */
+  private readonly open = new Set<Session>();
+  private closed = false;
 
   constructor(private readonly monitor: Monitor) {
     this.cp = new ControlPlane(monitor);
@@ -29,16 +32,33 @@ export class LocalLink implements DomainLink {
     return this.monitor.domain.name;
   }
 
+  /** A closed link answers nothing, as a closed NATS connection does: callers see the same error. */
+  private checkOpen(): void {
+    if (this.closed) throw new RequestError(ErrorCode.ERROR_CODE_UNAVAILABLE, `the link to domain ${this.domain} is closed`);
+  }
+
+  private opened(s: Session): Session {
+    this.open.add(s);
+    return s;
+  }
+
+  private ended(s: Session): void {
+    this.open.delete(s);
+    s.detach();
+  }
+
   async observe(onEvent: EventHandler): Promise<{ stop(): Promise<void> }> {
-    const s = this.monitor.attach('observer', (e) => onEvent(wire(e)));
-    return { stop: async () => s.detach() };
+    this.checkOpen();
+    const s = this.opened(this.monitor.attach('observer', (e) => onEvent(wire(e))));
+    return { stop: async () => this.ended(s) };
   }
 
   async control(onEvent: EventHandler): Promise<Controller> {
+    this.checkOpen();
     const events = gate(onEvent);
-    let s;
+    let s: Session;
     try {
-      s = this.monitor.attach('controller', (e) => events.deliver(wire(e)));
+      s = this.opened(this.monitor.attach('controller', (e) => events.deliver(wire(e))));
     } catch (e) {
       throw refusal(e);
     }
@@ -47,6 +67,7 @@ export class LocalLink implements DomainLink {
     return {
       session,
       reply: async (r) => {
+        this.checkOpen();
         const bytes = MonitorReply.encode({ ...MonitorReply.fromPartial({}), ...r, domain, session }).finish();
         try {
           s.reply(decodeCounted(this.monitor, bytes));
@@ -54,15 +75,20 @@ export class LocalLink implements DomainLink {
           throw refusal(e);
         }
       },
-      detach: async () => s.detach(),
+      detach: async () => this.ended(s),
     };
   }
 
   async request<Q, A extends { error: PbError | undefined }>(op: string, req: Codec<Q>, rep: Codec<A>, q: Partial<Q>): Promise<A> {
+    this.checkOpen();
     const handle = CONTROL_OPS[op];
     if (!handle) throw new RequestError(ErrorCode.ERROR_CODE_INVALID_ARGUMENT, `no control operation "${op}"`);
     return unwrap(rep.decode(handle(this.cp, req.encode(req.fromPartial({ ...q, domain: this.domain })).finish())));
   }
 
-  async close(): Promise<void> {}
+  /** End every session this link opened (a controller's paused vCPUs stay paused) and refuse what follows. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const s of this.open) this.ended(s);
+  }
 }

@@ -15,6 +15,7 @@ import { applyConfig, type ConfigOptions, type MonitorConfig } from './config.js
 import { MonitorError, MonitorErrorCode } from './errors.js';
 import { EventFlag, Reason, reasonOfExit, snapshot, u64, type MonitorEvent } from './event.js';
 import { writeRegisters, type RegisterWrite } from './register-write.js';
+import { LatencyHistogram } from './latency.js';
 import { EventRing } from './ring.js';
 
 /** A controller's answer to a sync event (Xen's vm_event_response_t). */
@@ -71,10 +72,14 @@ export class Monitor {
   private seq = 0n;
   private controller: EventSink | undefined;
   private readonly observers = new Set<EventSink>();
-  /** Events by reason, refused replies by code. */
+  /** Events by reason, refused replies by code, applied replies by action, reply latency. */
   readonly counters = {
     events: new Map<Reason, number>(),
     refused: new Map<MonitorErrorCode, number>(),
+    /** Controller replies applied, by action. */
+    replies: new Map<'drop' | 'reinject', number>(),
+    /** From handing a sync event to the controller to applying its reply (µs). */
+    replyLatency: new LatencyHistogram(),
     /** Breakpoint events dropped before delivery because their breakpoint was removed. */
     discarded: 0,
     /** Sync events let go as if unmonitored because their reason was disabled while they waited. */
@@ -84,6 +89,12 @@ export class Monitor {
   };
   private timer: NodeJS.Timeout | undefined;
   private asyncSinceYield = 0;
+  /**
+   * When each outstanding sync event was last handed to a controller (hrtime ns), for the
+   * reply latency: at most the ring's capacity of entries, since only outstanding events
+   * have one.
+   */
+  private readonly handedAt = new Map<bigint, bigint>();
   /** Pauses clients asked for, per vCPU (a reply's pause flag, pause requests); resume() undoes them. */
   private readonly held: number[];
   /** Events raised, per vCPU. */
@@ -116,9 +127,14 @@ export class Monitor {
   configure(config: MonitorConfig, opts: ConfigOptions = {}): void {
     this.config = { ...config };
     for (const v of this.domain.vcpus) applyConfig(v, this.config, opts);
-    for (const e of [...this.ring.queuedEvents(), ...this.ring.outstanding.values()]) {
-      if (isSync(e) && this.config[e.reason] === undefined) this.retire(e, this.letGo(e), () => this.counters.released++);
+    // Each event let go frees a slot for one that waited for it, which may be of a reason
+    // gone too: go on until none is left, then hand what remains to the controller.
+    for (;;) {
+      const gone = [...this.ring.queuedEvents(), ...this.ring.outstanding.values()].filter((e) => isSync(e) && this.config[e.reason] === undefined);
+      if (gone.length === 0) break;
+      for (const e of gone) this.retire(e, this.letGo(e), () => this.counters.released++);
     }
+    queueMicrotask(() => this.pump());
   }
 
   attach(role: Role, sink: EventSink): Session {
@@ -193,7 +209,10 @@ export class Monitor {
         if (!this.controller) break; // it detached in the middle: the rest was requeued for the next
         if (this.config[e.reason] === undefined) this.retire(e, this.letGo(e), () => this.counters.released++); // admitted after its reason went
         else if (this.breakpointGone(e)) this.retire(e, 'drop', () => this.counters.discarded++);
-        else this.controller(e);
+        else {
+          if (isSync(e)) this.handedAt.set(e.seq, process.hrtime.bigint()); // a redelivery restarts the clock
+          this.controller(e);
+        }
       }
     }
   }
@@ -213,6 +232,7 @@ export class Monitor {
   /** Answer an event on the hypervisor's own behalf (a dropped breakpoint is retried at the same RIP). */
   private retire(e: MonitorEvent, action: Exclude<ExitAction, 'pending'>, count: () => void): void {
     this.ring.discard(e.seq);
+    this.handedAt.delete(e.seq);
     this.domain.vcpus[e.vcpu]!.resolveExit(action);
     count();
     this.domain.kick();
@@ -291,6 +311,13 @@ export class Monitor {
     throw new MonitorError(code, message);
   }
 
+  private countReply(seq: bigint, action: 'drop' | 'reinject'): void {
+    this.counters.replies.set(action, (this.counters.replies.get(action) ?? 0) + 1);
+    const handed = this.handedAt.get(seq);
+    this.handedAt.delete(seq);
+    if (handed !== undefined) this.counters.replyLatency.observe(Number(process.hrtime.bigint() - handed) / 1_000);
+  }
+
   private reply(r: Reply): void {
     const e = this.ring.outstanding.get(r.seq);
     if (!e) {
@@ -315,6 +342,7 @@ export class Monitor {
     if (r.stepPermissions) v.stepWithPageAccess(r.stepPermissions);
     v.resolveExit(r.action); // a reinjected mem-access opens every frame for the instruction instead
     if (r.pause) this.pause(e.vcpu);
+    this.countReply(r.seq, r.action);
     this.ring.answer(r.seq);
     this.pump();
     this.domain.kick();

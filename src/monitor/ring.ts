@@ -24,6 +24,11 @@ export class EventRing {
     return this.queued.length + this.outstanding.size;
   }
 
+  /** Events held now for a free slot. */
+  get waitingCount(): number {
+    return this.waiting.length;
+  }
+
   /** Put an event, or hold it (returns false) while the ring is full. */
   put(e: MonitorEvent): boolean {
     if (this.occupancy >= this.capacity) {

@@ -434,6 +434,77 @@ export interface VcpuStats_ExitsByReasonEntry {
   value: bigint;
 }
 
+/**
+ * A histogram of durations as Prometheus keeps one, so a client can export it
+ * as is: fixed bucket bounds, cumulative counts, and the sum and count of all
+ * observations.
+ */
+export interface LatencyHistogram {
+  /** The buckets' upper bounds in microseconds, ascending; the +Inf bucket is `count`. */
+  boundsUs: bigint[];
+  /**
+   * cumulative_counts[i]: observations of at most bounds_us[i] (Prometheus's `le`), so
+   * never decreasing.
+   */
+  cumulativeCounts: bigint[];
+  count: bigint;
+  sumUs: number;
+}
+
+/**
+ * What only the monitor knows about its events and replies (Xen's vm_event ring
+ * statistics). Counters count from the monitor's creation.
+ */
+export interface MonitorStats {
+  /**
+   * Events raised, by the monitor's reason names (software-breakpoint, singlestep,
+   * debug-exception, guest-request, cpuid, write-ctrlreg, mov-to-msr, io-instruction,
+   * descriptor-access, mem-access, interrupt). Only reasons seen are present.
+   */
+  eventsByReason: { [key: string]: bigint };
+  /** Sync events in the ring now: queued for a controller or waiting for its reply. */
+  ringOccupancy: number;
+  ringCapacity: number;
+  /** Events held now, with their vCPUs paused, until a slot frees. */
+  ringWaiting: number;
+  /** Times an event found the ring full and had to wait for a slot. */
+  ringWaits: bigint;
+  /**
+   * Replies refused (including those a transport turned away before they reached the
+   * monitor), by the monitor's error code: UNKNOWN_EVENT, ALREADY_ANSWERED,
+   * INVALID_REPLY, NOT_CONTROLLER, OUT_OF_RANGE, INVALID_ARGUMENT, ...
+   */
+  refusedByCode: { [key: string]: bigint };
+  /** Replies applied, by action: drop, reinject. */
+  repliesByAction: { [key: string]: bigint };
+  /** Sync events answered by the no-controller timeout with the default action. */
+  defaulted: bigint;
+  /** Breakpoint events dropped before delivery because their breakpoint was removed. */
+  discarded: bigint;
+  /** Sync events let go as if unmonitored because their reason was disabled while they waited. */
+  released: bigint;
+  /**
+   * From handing an event to the controller (its publication; a redelivery restarts the
+   * clock) to applying the controller's reply. Replies applied only.
+   */
+  replyLatency: LatencyHistogram | undefined;
+}
+
+export interface MonitorStats_EventsByReasonEntry {
+  key: string;
+  value: bigint;
+}
+
+export interface MonitorStats_RefusedByCodeEntry {
+  key: string;
+  value: bigint;
+}
+
+export interface MonitorStats_RepliesByActionEntry {
+  key: string;
+  value: bigint;
+}
+
 /** Xen: xc_domain_getinfo. */
 export interface DomainInfoReply {
   error: Error | undefined;
@@ -442,6 +513,15 @@ export interface DomainInfoReply {
   vendor: Vendor;
   state: DomainState;
   vcpuStats: VcpuStats[];
+  /**
+   * With DOMAIN_STATE_SHUTDOWN by isa-debug-exit: the status the guest wrote
+   * ((value << 1) | 1, as QEMU exits with).
+   */
+  exitStatus?:
+    | number
+    | undefined;
+  /** The monitor's event, ring and reply statistics. */
+  monitor: MonitorStats | undefined;
 }
 
 /**
@@ -3327,8 +3407,851 @@ export const VcpuStats_ExitsByReasonEntry: MessageFns<VcpuStats_ExitsByReasonEnt
   },
 };
 
+function createBaseLatencyHistogram(): LatencyHistogram {
+  return { boundsUs: [], cumulativeCounts: [], count: 0n, sumUs: 0 };
+}
+
+export const LatencyHistogram: MessageFns<LatencyHistogram> = {
+  encode(message: LatencyHistogram, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.boundsUs.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.boundsUs) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field boundsUs of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.cumulativeCounts.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.cumulativeCounts) {
+        if (BigInt.asUintN(64, v) !== v) {
+          throw new globalThis.Error("a value provided in array field cumulativeCounts of type uint64 is too large");
+        }
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.count !== 0n) {
+      if (BigInt.asUintN(64, message.count) !== message.count) {
+        throw new globalThis.Error("value provided for field message.count of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.count);
+    }
+    if (message.sumUs !== 0) {
+      writer.uint32(33).double(message.sumUs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LatencyHistogram {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLatencyHistogram();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.boundsUs.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.boundsUs.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.cumulativeCounts.push(reader.uint64() as bigint);
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.cumulativeCounts.push(reader.uint64() as bigint);
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.count = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.sumUs = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LatencyHistogram {
+    return {
+      boundsUs: globalThis.Array.isArray(object?.boundsUs)
+        ? object.boundsUs.map((e: any) => BigInt(e))
+        : globalThis.Array.isArray(object?.bounds_us)
+        ? object.bounds_us.map((e: any) => BigInt(e))
+        : [],
+      cumulativeCounts: globalThis.Array.isArray(object?.cumulativeCounts)
+        ? object.cumulativeCounts.map((e: any) => BigInt(e))
+        : globalThis.Array.isArray(object?.cumulative_counts)
+        ? object.cumulative_counts.map((e: any) => BigInt(e))
+        : [],
+      count: isSet(object.count) ? BigInt(object.count) : 0n,
+      sumUs: isSet(object.sumUs)
+        ? globalThis.Number(object.sumUs)
+        : isSet(object.sum_us)
+        ? globalThis.Number(object.sum_us)
+        : 0,
+    };
+  },
+
+  toJSON(message: LatencyHistogram): unknown {
+    const obj: any = {};
+    if (message.boundsUs?.length) {
+      obj.boundsUs = message.boundsUs.map((e) => e.toString());
+    }
+    if (message.cumulativeCounts?.length) {
+      obj.cumulativeCounts = message.cumulativeCounts.map((e) => e.toString());
+    }
+    if (message.count !== 0n) {
+      obj.count = message.count.toString();
+    }
+    if (message.sumUs !== 0) {
+      obj.sumUs = floatToJson(message.sumUs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LatencyHistogram>): LatencyHistogram {
+    return LatencyHistogram.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LatencyHistogram>): LatencyHistogram {
+    const message = createBaseLatencyHistogram();
+    message.boundsUs = object.boundsUs?.map((e) => BigInt(e)) || [];
+    message.cumulativeCounts = object.cumulativeCounts?.map((e) => BigInt(e)) || [];
+    message.count = (object.count !== undefined && object.count !== null) ? BigInt(object.count) : 0n;
+    message.sumUs = object.sumUs ?? 0;
+    return message;
+  },
+};
+
+function createBaseMonitorStats(): MonitorStats {
+  return {
+    eventsByReason: {},
+    ringOccupancy: 0,
+    ringCapacity: 0,
+    ringWaiting: 0,
+    ringWaits: 0n,
+    refusedByCode: {},
+    repliesByAction: {},
+    defaulted: 0n,
+    discarded: 0n,
+    released: 0n,
+    replyLatency: undefined,
+  };
+}
+
+export const MonitorStats: MessageFns<MonitorStats> = {
+  encode(message: MonitorStats, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.eventsByReason).forEach(([key, value]: [string, bigint]) => {
+      MonitorStats_EventsByReasonEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    if (message.ringOccupancy !== 0) {
+      writer.uint32(16).uint32(message.ringOccupancy);
+    }
+    if (message.ringCapacity !== 0) {
+      writer.uint32(24).uint32(message.ringCapacity);
+    }
+    if (message.ringWaiting !== 0) {
+      writer.uint32(32).uint32(message.ringWaiting);
+    }
+    if (message.ringWaits !== 0n) {
+      if (BigInt.asUintN(64, message.ringWaits) !== message.ringWaits) {
+        throw new globalThis.Error("value provided for field message.ringWaits of type uint64 too large");
+      }
+      writer.uint32(40).uint64(message.ringWaits);
+    }
+    globalThis.Object.entries(message.refusedByCode).forEach(([key, value]: [string, bigint]) => {
+      MonitorStats_RefusedByCodeEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
+    globalThis.Object.entries(message.repliesByAction).forEach(([key, value]: [string, bigint]) => {
+      MonitorStats_RepliesByActionEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    if (message.defaulted !== 0n) {
+      if (BigInt.asUintN(64, message.defaulted) !== message.defaulted) {
+        throw new globalThis.Error("value provided for field message.defaulted of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.defaulted);
+    }
+    if (message.discarded !== 0n) {
+      if (BigInt.asUintN(64, message.discarded) !== message.discarded) {
+        throw new globalThis.Error("value provided for field message.discarded of type uint64 too large");
+      }
+      writer.uint32(72).uint64(message.discarded);
+    }
+    if (message.released !== 0n) {
+      if (BigInt.asUintN(64, message.released) !== message.released) {
+        throw new globalThis.Error("value provided for field message.released of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.released);
+    }
+    if (message.replyLatency !== undefined) {
+      LatencyHistogram.encode(message.replyLatency, writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MonitorStats {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMonitorStats();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = MonitorStats_EventsByReasonEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.eventsByReason[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.ringOccupancy = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.ringCapacity = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.ringWaiting = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ringWaits = reader.uint64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            const entry6 = MonitorStats_RefusedByCodeEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.refusedByCode[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = MonitorStats_RepliesByActionEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.repliesByAction[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.defaulted = reader.uint64() as bigint;
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.discarded = reader.uint64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.released = reader.uint64() as bigint;
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.replyLatency = LatencyHistogram.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MonitorStats {
+    return {
+      eventsByReason: isObject(object.eventsByReason)
+        ? (globalThis.Object.entries(object.eventsByReason) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.events_by_reason)
+        ? (globalThis.Object.entries(object.events_by_reason) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      ringOccupancy: isSet(object.ringOccupancy)
+        ? globalThis.Number(object.ringOccupancy)
+        : isSet(object.ring_occupancy)
+        ? globalThis.Number(object.ring_occupancy)
+        : 0,
+      ringCapacity: isSet(object.ringCapacity)
+        ? globalThis.Number(object.ringCapacity)
+        : isSet(object.ring_capacity)
+        ? globalThis.Number(object.ring_capacity)
+        : 0,
+      ringWaiting: isSet(object.ringWaiting)
+        ? globalThis.Number(object.ringWaiting)
+        : isSet(object.ring_waiting)
+        ? globalThis.Number(object.ring_waiting)
+        : 0,
+      ringWaits: isSet(object.ringWaits)
+        ? BigInt(object.ringWaits)
+        : isSet(object.ring_waits)
+        ? BigInt(object.ring_waits)
+        : 0n,
+      refusedByCode: isObject(object.refusedByCode)
+        ? (globalThis.Object.entries(object.refusedByCode) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.refused_by_code)
+        ? (globalThis.Object.entries(object.refused_by_code) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      repliesByAction: isObject(object.repliesByAction)
+        ? (globalThis.Object.entries(object.repliesByAction) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.replies_by_action)
+        ? (globalThis.Object.entries(object.replies_by_action) as [string, any][]).reduce(
+          (acc: { [key: string]: bigint }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: BigInt(value as string | number | bigint | boolean),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      defaulted: isSet(object.defaulted) ? BigInt(object.defaulted) : 0n,
+      discarded: isSet(object.discarded) ? BigInt(object.discarded) : 0n,
+      released: isSet(object.released) ? BigInt(object.released) : 0n,
+      replyLatency: isSet(object.replyLatency)
+        ? LatencyHistogram.fromJSON(object.replyLatency)
+        : isSet(object.reply_latency)
+        ? LatencyHistogram.fromJSON(object.reply_latency)
+        : undefined,
+    };
+  },
+
+  toJSON(message: MonitorStats): unknown {
+    const obj: any = {};
+    if (message.eventsByReason) {
+      const entries = globalThis.Object.entries(message.eventsByReason) as [string, bigint][];
+      if (entries.length > 0) {
+        obj.eventsByReason = {};
+        entries.forEach(([k, v]) => {
+          obj.eventsByReason[k] = v.toString();
+        });
+      }
+    }
+    if (message.ringOccupancy !== 0) {
+      obj.ringOccupancy = Math.round(message.ringOccupancy);
+    }
+    if (message.ringCapacity !== 0) {
+      obj.ringCapacity = Math.round(message.ringCapacity);
+    }
+    if (message.ringWaiting !== 0) {
+      obj.ringWaiting = Math.round(message.ringWaiting);
+    }
+    if (message.ringWaits !== 0n) {
+      obj.ringWaits = message.ringWaits.toString();
+    }
+    if (message.refusedByCode) {
+      const entries = globalThis.Object.entries(message.refusedByCode) as [string, bigint][];
+      if (entries.length > 0) {
+        obj.refusedByCode = {};
+        entries.forEach(([k, v]) => {
+          obj.refusedByCode[k] = v.toString();
+        });
+      }
+    }
+    if (message.repliesByAction) {
+      const entries = globalThis.Object.entries(message.repliesByAction) as [string, bigint][];
+      if (entries.length > 0) {
+        obj.repliesByAction = {};
+        entries.forEach(([k, v]) => {
+          obj.repliesByAction[k] = v.toString();
+        });
+      }
+    }
+    if (message.defaulted !== 0n) {
+      obj.defaulted = message.defaulted.toString();
+    }
+    if (message.discarded !== 0n) {
+      obj.discarded = message.discarded.toString();
+    }
+    if (message.released !== 0n) {
+      obj.released = message.released.toString();
+    }
+    if (message.replyLatency !== undefined) {
+      obj.replyLatency = LatencyHistogram.toJSON(message.replyLatency);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MonitorStats>): MonitorStats {
+    return MonitorStats.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MonitorStats>): MonitorStats {
+    const message = createBaseMonitorStats();
+    message.eventsByReason = (globalThis.Object.entries(object.eventsByReason ?? {}) as [string, bigint][]).reduce(
+      (acc: { [key: string]: bigint }, [key, value]: [string, bigint]) => {
+        if (value !== undefined) {
+          acc[key] = BigInt(value as string | number | bigint | boolean);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.ringOccupancy = object.ringOccupancy ?? 0;
+    message.ringCapacity = object.ringCapacity ?? 0;
+    message.ringWaiting = object.ringWaiting ?? 0;
+    message.ringWaits = (object.ringWaits !== undefined && object.ringWaits !== null) ? BigInt(object.ringWaits) : 0n;
+    message.refusedByCode = (globalThis.Object.entries(object.refusedByCode ?? {}) as [string, bigint][]).reduce(
+      (acc: { [key: string]: bigint }, [key, value]: [string, bigint]) => {
+        if (value !== undefined) {
+          acc[key] = BigInt(value as string | number | bigint | boolean);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.repliesByAction = (globalThis.Object.entries(object.repliesByAction ?? {}) as [string, bigint][]).reduce(
+      (acc: { [key: string]: bigint }, [key, value]: [string, bigint]) => {
+        if (value !== undefined) {
+          acc[key] = BigInt(value as string | number | bigint | boolean);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.defaulted = (object.defaulted !== undefined && object.defaulted !== null) ? BigInt(object.defaulted) : 0n;
+    message.discarded = (object.discarded !== undefined && object.discarded !== null) ? BigInt(object.discarded) : 0n;
+    message.released = (object.released !== undefined && object.released !== null) ? BigInt(object.released) : 0n;
+    message.replyLatency = (object.replyLatency !== undefined && object.replyLatency !== null)
+      ? LatencyHistogram.fromPartial(object.replyLatency)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseMonitorStats_EventsByReasonEntry(): MonitorStats_EventsByReasonEntry {
+  return { key: "", value: 0n };
+}
+
+export const MonitorStats_EventsByReasonEntry: MessageFns<MonitorStats_EventsByReasonEntry> = {
+  encode(message: MonitorStats_EventsByReasonEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MonitorStats_EventsByReasonEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMonitorStats_EventsByReasonEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MonitorStats_EventsByReasonEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
+    };
+  },
+
+  toJSON(message: MonitorStats_EventsByReasonEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MonitorStats_EventsByReasonEntry>): MonitorStats_EventsByReasonEntry {
+    return MonitorStats_EventsByReasonEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MonitorStats_EventsByReasonEntry>): MonitorStats_EventsByReasonEntry {
+    const message = createBaseMonitorStats_EventsByReasonEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
+};
+
+function createBaseMonitorStats_RefusedByCodeEntry(): MonitorStats_RefusedByCodeEntry {
+  return { key: "", value: 0n };
+}
+
+export const MonitorStats_RefusedByCodeEntry: MessageFns<MonitorStats_RefusedByCodeEntry> = {
+  encode(message: MonitorStats_RefusedByCodeEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MonitorStats_RefusedByCodeEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMonitorStats_RefusedByCodeEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MonitorStats_RefusedByCodeEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
+    };
+  },
+
+  toJSON(message: MonitorStats_RefusedByCodeEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MonitorStats_RefusedByCodeEntry>): MonitorStats_RefusedByCodeEntry {
+    return MonitorStats_RefusedByCodeEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MonitorStats_RefusedByCodeEntry>): MonitorStats_RefusedByCodeEntry {
+    const message = createBaseMonitorStats_RefusedByCodeEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
+};
+
+function createBaseMonitorStats_RepliesByActionEntry(): MonitorStats_RepliesByActionEntry {
+  return { key: "", value: 0n };
+}
+
+export const MonitorStats_RepliesByActionEntry: MessageFns<MonitorStats_RepliesByActionEntry> = {
+  encode(message: MonitorStats_RepliesByActionEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0n) {
+      if (BigInt.asUintN(64, message.value) !== message.value) {
+        throw new globalThis.Error("value provided for field message.value of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MonitorStats_RepliesByActionEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMonitorStats_RepliesByActionEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): MonitorStats_RepliesByActionEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? BigInt(object.value) : 0n,
+    };
+  },
+
+  toJSON(message: MonitorStats_RepliesByActionEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0n) {
+      obj.value = message.value.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<MonitorStats_RepliesByActionEntry>): MonitorStats_RepliesByActionEntry {
+    return MonitorStats_RepliesByActionEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<MonitorStats_RepliesByActionEntry>): MonitorStats_RepliesByActionEntry {
+    const message = createBaseMonitorStats_RepliesByActionEntry();
+    message.key = object.key ?? "";
+    message.value = (object.value !== undefined && object.value !== null) ? BigInt(object.value) : 0n;
+    return message;
+  },
+};
+
 function createBaseDomainInfoReply(): DomainInfoReply {
-  return { error: undefined, vcpus: 0, memoryBytes: 0n, vendor: 0, state: 0, vcpuStats: [] };
+  return {
+    error: undefined,
+    vcpus: 0,
+    memoryBytes: 0n,
+    vendor: 0,
+    state: 0,
+    vcpuStats: [],
+    exitStatus: undefined,
+    monitor: undefined,
+  };
 }
 
 export const DomainInfoReply: MessageFns<DomainInfoReply> = {
@@ -3353,6 +4276,12 @@ export const DomainInfoReply: MessageFns<DomainInfoReply> = {
     }
     for (const v of message.vcpuStats) {
       VcpuStats.encode(v!, writer.uint32(50).fork()).join();
+    }
+    if (message.exitStatus !== undefined) {
+      writer.uint32(56).uint32(message.exitStatus);
+    }
+    if (message.monitor !== undefined) {
+      MonitorStats.encode(message.monitor, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -3418,6 +4347,22 @@ export const DomainInfoReply: MessageFns<DomainInfoReply> = {
             message.vcpuStats.push(VcpuStats.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.exitStatus = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.monitor = MonitorStats.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -3446,6 +4391,12 @@ export const DomainInfoReply: MessageFns<DomainInfoReply> = {
         : globalThis.Array.isArray(object?.vcpu_stats)
         ? object.vcpu_stats.map((e: any) => VcpuStats.fromJSON(e))
         : [],
+      exitStatus: isSet(object.exitStatus)
+        ? globalThis.Number(object.exitStatus)
+        : isSet(object.exit_status)
+        ? globalThis.Number(object.exit_status)
+        : undefined,
+      monitor: isSet(object.monitor) ? MonitorStats.fromJSON(object.monitor) : undefined,
     };
   },
 
@@ -3469,6 +4420,12 @@ export const DomainInfoReply: MessageFns<DomainInfoReply> = {
     if (message.vcpuStats?.length) {
       obj.vcpuStats = message.vcpuStats.map((e) => VcpuStats.toJSON(e));
     }
+    if (message.exitStatus !== undefined) {
+      obj.exitStatus = Math.round(message.exitStatus);
+    }
+    if (message.monitor !== undefined) {
+      obj.monitor = MonitorStats.toJSON(message.monitor);
+    }
     return obj;
   },
 
@@ -3485,6 +4442,10 @@ export const DomainInfoReply: MessageFns<DomainInfoReply> = {
     message.vendor = object.vendor ?? 0;
     message.state = object.state ?? 0;
     message.vcpuStats = object.vcpuStats?.map((e) => VcpuStats.fromPartial(e)) || [];
+    message.exitStatus = object.exitStatus ?? undefined;
+    message.monitor = (object.monitor !== undefined && object.monitor !== null)
+      ? MonitorStats.fromPartial(object.monitor)
+      : undefined;
     return message;
   },
 };
@@ -3785,6 +4746,10 @@ function bytesFromBase64(b64: string): Uint8Array {
 
 function base64FromBytes(arr: Uint8Array): string {
   return globalThis.Buffer.from(arr).toString("base64");
+}
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
 }
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
