@@ -3,24 +3,35 @@
  * one session at a time, on loopback unless told otherwise. A session ends
  * with gdb's detach or its connection; the domain then runs on.
  */
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import type { Vmi } from '../introspect/index.js';
 import { GdbSession } from './session.js';
 
 export interface GdbServer {
   readonly port: number;
+  /** Stop listening; a connected gdb is cut off and its session detached first (breakpoints out, domain running). */
   close(): Promise<void>;
 }
 
-export async function serveGdb(vmi: Vmi, opts: { host?: string; port?: number } = {}): Promise<GdbServer> {
-  let busy = false;
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  /** Called once a session has the domain stopped for gdb, e.g. to let go of a pause held until a debugger came. */
+  onAttach?: () => void;
+}
+
+export async function serveGdb(vmi: Vmi, opts: ServeOptions = {}): Promise<GdbServer> {
+  let live: { socket: Socket; ended: Promise<void> } | undefined;
   const server: Server = createServer((socket) => {
-    if (busy) { socket.end(); return; } // gdb's remote protocol is one debugger per target
-    busy = true;
+    if (live) { socket.end(); return; } // gdb's remote protocol is one debugger per target
+    socket.setNoDelay(true); // a stop reply is one small packet that gdb waits for: no Nagle delay
     const session = new GdbSession(vmi, (bytes) => { if (!socket.destroyed) socket.write(bytes); });
+    let ended!: () => void;
+    live = { socket, ended: new Promise((resolve) => { ended = resolve; }) };
     const ready = session.start();
+    if (opts.onAttach) void ready.then(opts.onAttach, () => {});
     socket.on('data', (chunk: Buffer) => { void ready.then(() => session.receive(chunk)); });
-    socket.on('close', () => { void session.detach().finally(() => { busy = false; }); });
+    socket.on('close', () => { void session.detach().finally(() => { live = undefined; ended(); }); });
     socket.on('error', () => socket.destroy());
   });
   await new Promise<void>((resolve, reject) => {
@@ -29,6 +40,11 @@ export async function serveGdb(vmi: Vmi, opts: { host?: string; port?: number } 
   });
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // server.close waits for open connections: end gdb's, and let its session put the guest back first.
+      if (live) { live.socket.destroy(); await live.ended; }
+      await closed;
+    },
   };
 }

@@ -34,9 +34,13 @@ describe('gdbsx with the real gdb', function () {
     const script = join(mkdtempSync(join(tmpdir(), 'tsvmi-gdb-')), 'script.gdb');
     writeFileSync(script, [
       'set pagination off', 'set confirm off',
+      'set debug remote 1', // every packet logged: an ack out of place shows as "Packet instead of Ack"
       `file ${KERNEL}`,
       `target remote 127.0.0.1:${server.port}`,
       'info registers rip cr3 efer', 'info threads',
+      // Stepping resumes every thread unless gdb is told to lock the others (then gdb sends
+      // vCont;s:N alone); without it another vCPU's breakpoint may end the stepi, as it should.
+      'set scheduler-locking step',
       'break syscall_entry', 'continue',
       'print/x $pc', 'stepi', 'print/x $pc', 'stepi', 'print/x $pc',
       `x/3i 0x${entry.toString(16)}`,
@@ -46,13 +50,15 @@ describe('gdbsx with the real gdb', function () {
     const code = await gdb.exited;
     const out = gdb.io.out + gdb.io.err;
     assert.equal(code, 0, out);
+    assert.doesNotMatch(out, /Packet instead of Ack/);
+    assert.match(out, /\[remote\] Sending packet: \$vCont;s:/, 'the debug log is there (the check above can fail)');
     assert.match(out, /cr3\s+0x[0-9a-f]+/);
     assert.match(out, /efer\s+0x[0-9a-f]+/);
     assert.match(out, /Thread 2/, 'one thread per vCPU');
     const pcs = [...out.matchAll(/\$\d+ = (0x[0-9a-f]+)/g)].map((m) => BigInt(m[1]!));
     assert.equal(pcs[0], entry, 'stopped at the breakpoint, PC on it');
     assert.equal(pcs[1], entry + 3n, 'stepi ran swapgs (3 bytes)');
-    assert.ok(pcs[2]! > pcs[1]!, 'and the next instruction');
+    assert.ok(pcs[2]! > pcs[1]!, `and the next instruction\n${out}`);
     const disasm = [...out.matchAll(/^(?:=>)?\s+(0x[0-9a-f]+)(?: <[^>]*>)?:\s+(\w+)/gm)].map((m) => [BigInt(m[1]!), m[2]]);
     assert.deepEqual(disasm[0], [entry, 'swapgs'], 'the original instruction, not the int3');
     assert.equal(disasm[1]![0], pcs[1], 'stepi stopped where the disassembly puts the next instruction');
