@@ -29,6 +29,20 @@ module.exports = {
       from: { path: '^src/gdbsx' },
       to: { path: '^src/(hypervisor|monitor)' },
     },
+    {
+      name: 'dashboard-page-is-browser-code',
+      comment: 'The dashboard page (bundled for the browser) uses only its own files, the snapshot types it shares with the server, and npm packages.',
+      severity: 'error',
+      from: { path: '^clients/dashboard/web/', pathNot: 'vite\\.config\\.ts$' },
+      to: { pathNot: '^(clients/dashboard/web/|clients/dashboard/snapshot\\.ts$|node_modules/)' },
+    },
+    {
+      name: 'dashboard-snapshot-stands-alone',
+      comment: 'snapshot.ts is shared with the browser bundle: it may import nothing.',
+      severity: 'error',
+      from: { path: '^clients/dashboard/snapshot\\.ts$' },
+      to: {},
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

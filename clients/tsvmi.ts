@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 /** The `tsvmi` command line. */
+import { dashboardCommand } from './commands/dashboard.js';
 import { eventsCommand } from './commands/events.js';
+import { gdbsxCommand } from './commands/gdbsx.js';
 import { memCommand } from './commands/mem.js';
 import { pauseCommand } from './commands/pause.js';
 import { psCommand } from './commands/ps.js';
@@ -20,6 +22,10 @@ commands:
   mem read|write    read or write guest memory
   regs              print a vCPU's registers
   pause, resume     pause or resume a served domain (or one vCPU)
+  dashboard         the live web dashboard (and /metrics) of served domains,
+                    or of the demo OS booted in-process
+  gdbsx             serve a domain to gdb ('target remote'), like Xen's gdbsx;
+                    or debug from the first instruction with 'run --gdb PORT'
 
 The introspection commands reach a domain served with 'tsvmi run --nats' (give
 --nats URL --domain NAME), or boot one in-process (no --nats).
@@ -37,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
     case 'mem': return memCommand(rest);
     case 'regs': return regsCommand(rest);
     case 'pause': case 'resume': return pauseCommand(cmd, rest);
+    case 'dashboard': return dashboardCommand(rest);
+    case 'gdbsx': return gdbsxCommand(rest);
     case undefined: case '-h': case '--help': case 'help':
       console.log(USAGE);
       return cmd === undefined ? 2 : 0;

@@ -22,6 +22,10 @@ have nats-server || need+=(nats-server)
 # The real gdb: gdbsx is tested against it (its target description, and sessions).
 have gdb || need+=(gdb)
 
+# Debian's Chromium, headless, for the dashboard's browser tests (driven by playwright-core,
+# which never downloads a browser of its own here).
+[ -x /usr/bin/chromium ] || need+=(chromium)
+
 if [ ${#need[@]} -gt 0 ]; then
   echo "ensure-tools: installing ${need[*]}" >&2
   if [ "$(id -u)" -ne 0 ]; then

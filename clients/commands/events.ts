@@ -9,7 +9,7 @@ import type { ReasonName, VmiEvent } from '../../src/introspect/event.js';
 import { failure, lossSignal, openTarget, TARGET_OPTIONS, TARGET_USAGE, UsageError, untilDone, type Target } from './target.js';
 
 /** The command line's names for reasons, as xen-access names its modes. */
-const REASONS: Readonly<Record<string, ReasonName>> = {
+export const REASONS: Readonly<Record<string, ReasonName>> = {
   breakpoint: 'softwareBreakpoint', singlestep: 'singleStep', debug: 'debugException', cpuid: 'cpuid', cr: 'writeCtrlreg', msr: 'movToMsr',
   io: 'ioInstruction', mem: 'memAccess', interrupt: 'interrupt', descriptor: 'descriptorAccess', 'guest-request': 'guestRequest',
 };

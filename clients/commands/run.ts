@@ -9,6 +9,16 @@ import { Monitor } from '../../src/monitor/monitor.js';
 import { AUDIT_MAX_MSGS, ensureAuditStream } from '../../src/monitor/audit.js';
 import { NatsMonitorBridge } from '../../src/monitor/nats.js';
 import { connect } from '@nats-io/transport-node';
+import { loadProfile, type Profile } from '../../src/introspect/os/profile.js';
+import { Vmi } from '../../src/introspect/vmi.js';
+import { LocalLink } from '../../src/monitor/local-link.js';
+import type { GdbServer } from '../../src/gdbsx/server.js';
+import { attachHint, formatAddress, parseListen, serveGdbHeld, type ListenAddress } from './gdbsx.js';
+import { UsageError } from './target.js';
+import { runPaced } from './paced-run.js';
+import { localDirectory } from '../dashboard/directory.js';
+import { SerialConsole } from '../dashboard/serial-console.js';
+import { serveDashboard, type DashboardServer } from '../dashboard/server.js';
 
 export const RUN_USAGE = `usage: tsvmi run KERNEL.elf [options]
 
@@ -33,7 +43,7 @@ options:
                          intercept, log and reflect every guest exception
   --json                 print the outcome as JSON on stderr at the end
 
-introspection (without --nats the domain runs unmonitored, with no server):
+introspection (without --nats or --gdb the domain runs unmonitored, with no server):
   --nats URL             serve the domain's monitor events and control plane on
                          this nats-server (subjects tsvmi.v1.NAME.…, see
                          deploy/nats/README.md); credentials go in the URL
@@ -50,6 +60,29 @@ introspection (without --nats the domain runs unmonitored, with no server):
   --audit                also keep every event in a JetStream stream,
                          TSVMI_AUDIT_NAME (the server needs JetStream: -js),
                          up to the last ${AUDIT_MAX_MSGS.toLocaleString('en')} events
+
+monitoring:
+  --http [HOST:]PORT     serve the live dashboard and Prometheus /metrics on
+                         PORT (loopback unless HOST is given); the page may pause
+                         and resume the domain unless gdb or a NATS client is
+                         its controller. The page stays up after the guest ends,
+                         until Ctrl-C
+  --mips N               run the guest no faster than N million instructions
+                         per second of wall time (the demo OS ends in about two
+                         seconds otherwise: too fast to watch); the guest sees
+                         no difference
+
+debugging (gdbsx in this process, as QEMU's -s -S):
+  --gdb [HOST:]PORT      serve the GDB remote protocol on PORT (loopback unless
+                         HOST is given; 0 picks a free port); the guest waits
+                         before its first instruction until gdb attaches, and
+                         gdb's 'continue' starts it
+  --gdb-no-wait          with --gdb: start the guest at once; gdb may attach
+                         while it runs
+  With --nats too, gdb's session is the domain's controller (NATS clients
+  attach as observers: tsvmi events, ps, mem, regs) and --paused is a second
+  pause, which a control.resume undoes.
+
   -h, --help             show this help
 
 exit status:
@@ -79,6 +112,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
         vcpus: { type: 'string' }, mem: { type: 'string' }, vendor: { type: 'string' }, 'max-instructions': { type: 'string' },
         nmi: { type: 'string', multiple: true }, stats: { type: 'boolean' }, trace: { type: 'string' }, 'trace-guest-exceptions': { type: 'boolean' },
         json: { type: 'boolean' }, nats: { type: 'string' }, name: { type: 'string' }, paused: { type: 'boolean' }, 'ring-slots': { type: 'string' }, audit: { type: 'boolean' }, unattended: { type: 'string' },
+        gdb: { type: 'string' }, 'gdb-no-wait': { type: 'boolean' }, http: { type: 'string' }, mips: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -104,6 +138,28 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   if (!/^[A-Za-z0-9_-]+$/.test(name)) { console.error(`tsvmi run: --name must be letters, digits, '_' or '-' (one NATS subject token), not '${name}'`); return 2; }
   if (values.paused && values.nats === undefined) { console.error('tsvmi run: --paused needs --nats (nothing else could resume the domain)'); return 2; }
   if (values.audit && values.nats === undefined) { console.error('tsvmi run: --audit needs --nats (the audit log is a JetStream stream)'); return 2; }
+  let gdbAt: ListenAddress | undefined;
+  if (values.gdb !== undefined) {
+    try {
+      gdbAt = parseListen(values.gdb, '--gdb');
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      console.error(`tsvmi run: ${e.message}`);
+      return 2;
+    }
+  }
+  if (values['gdb-no-wait'] && gdbAt === undefined) { console.error('tsvmi run: --gdb-no-wait needs --gdb'); return 2; }
+  let httpAt: ListenAddress | undefined;
+  if (values.http !== undefined) {
+    try {
+      httpAt = parseListen(values.http, '--http');
+    } catch (e) {
+      console.error(`tsvmi run: ${(e as Error).message}`);
+      return 2;
+    }
+  }
+  const mips = values.mips === undefined ? undefined : Number(values.mips);
+  if (mips !== undefined && !(mips > 0)) { console.error('tsvmi run: --mips must be a positive number'); return 2; }
   let unattended: Unattended | undefined;
   if (values.unattended !== undefined) {
     const m = /^(\d+):(drop|reinject)$/.exec(values.unattended);
@@ -133,7 +189,8 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   const out: number[] = [];
   const console_ = mode.traceToStdout ? process.stderr : process.stdout;
   const flush = (): void => { if (out.length) { console_.write(Uint8Array.from(out)); out.length = 0; } };
-  const vm = new Domain({ name, vcpus, memMiB: mem, vendor, serialOut: (b: number) => { out.push(b); if (b === 10 || out.length >= 4096) flush(); } });
+  const serial = httpAt ? new SerialConsole() : undefined; // the dashboard's copy of the console
+  const vm = new Domain({ name, vcpus, memMiB: mem, vendor, serialOut: (b: number) => { out.push(b); serial?.write(b); if (b === 10 || out.length >= 4096) flush(); } });
   try {
     vm.load(image);
   } catch (e) {
@@ -146,19 +203,60 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   // A terminal or pipe is a socket we can unref; a file or /dev/null ends by itself.
   (process.stdin as { unref?: () => void }).unref?.();
   if (values['trace-guest-exceptions']) for (const v of vm.vcpus) { v.traceGuestExceptions = true; v.syncIntercepts(); }
+  // One Monitor per domain: NATS and gdbsx (a client on the embedded link) share it.
+  const monitor = values.nats !== undefined || gdbAt || httpAt ? newMonitor(vm, slots, unattended) : undefined;
   let served: Served | undefined;
   if (values.nats !== undefined) {
     try {
-      served = await serveOnNats(vm, values.nats, { slots, audit: values.audit === true, ...(unattended ? { unattended } : {}) });
+      served = await serveOnNats(vm, monitor!, values.nats, { audit: values.audit === true });
     } catch (e) {
       console.error(`tsvmi run: cannot serve on NATS at ${values.nats}: ${(e as Error).message}`);
       return 1;
     }
-    if (values.paused) served.monitor.pause();
+    if (values.paused) monitor!.pause();
     console.error(`tsvmi: domain ${name} served on ${values.nats}${values.paused ? ', paused until control.resume' : ''}`);
   }
+  let gdb: { vmi: Vmi; server: GdbServer } | undefined;
+  if (gdbAt) {
+    try {
+      gdb = await serveGdbInProcess(monitor!, path, gdbAt, !values['gdb-no-wait']);
+    } catch (e) {
+      console.error(`tsvmi run: cannot serve gdb on ${formatAddress(gdbAt.host, gdbAt.port)}: ${(e as Error).message}`);
+      await served?.close();
+      return 1;
+    }
+    const waiting = values['gdb-no-wait'] ? '' : ', paused before its first instruction until gdb attaches and continues';
+    console.error(`tsvmi: gdbsx for domain ${name} on ${formatAddress(gdbAt.host, gdb.server.port)}${waiting}; ${attachHint(gdbAt.host, gdb.server.port, path)}`);
+  }
+  let dashboard: DashboardServer | undefined;
+  if (httpAt) {
+    try {
+      dashboard = await serveDashboard({
+        domains: localDirectory(monitor!, { profile: profileOrNone(path), console: serial }),
+        host: httpAt.host, port: httpAt.port,
+        // gdb's session, or a NATS client, is the controller then: the page observes.
+        controller: !gdbAt && values.nats === undefined,
+      });
+    } catch (e) {
+      console.error(`tsvmi run: cannot serve the dashboard on ${formatAddress(httpAt.host, httpAt.port)}: ${(e as Error).message}`);
+      await gdb?.server.close();
+      await served?.close();
+      return 1;
+    }
+    console.error(`tsvmi: dashboard on ${dashboard.url} (Prometheus metrics at ${dashboard.url.replace(/\/$/, '')}/metrics)`);
+    console.error(tryHints(path, name, values.nats));
+  }
   const started = process.hrtime.bigint();
-  const outcome = await runWithNmis(vm, max, nmis, served !== undefined);
+  const outcome = await runWithNmis(vm, max, nmis, monitor !== undefined, mips);
+  flush();
+  if (dashboard) {
+    // The page (and gdb) stay up to show how the guest ended, until Ctrl-C.
+    console.error(`tsvmi: the guest ended (${outcome.kind}); the dashboard stays up until Ctrl-C`);
+    await new Promise<void>((resolve) => { process.once('SIGINT', resolve); process.once('SIGTERM', resolve); });
+    await dashboard.close();
+  }
+  await gdb?.server.close();
+  await gdb?.vmi.close();
   await served?.close();
   process.stdin.off('data', onInput);
   flush();
@@ -188,8 +286,12 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
  * Run to the end, stopping at each requested NMI time to raise it (guest time: total
  * retired instructions). A served domain waits through pauses for its clients.
  */
-async function runWithNmis(vm: Domain, max: number, nmis: { at: number; target: number | 'all' }[], served: boolean): Promise<RunOutcome> {
-  const run = (limit: number): Promise<RunOutcome> => (served ? vm.runForever(limit) : vm.run(limit));
+async function runWithNmis(vm: Domain, max: number, nmis: { at: number; target: number | 'all' }[], served: boolean, mips: number | undefined): Promise<RunOutcome> {
+  const run = async (limit: number): Promise<RunOutcome> => {
+    if (mips === undefined) return served ? vm.runForever(limit) : vm.run(limit);
+    const o = await runPaced(vm, mips, limit).done;
+    return o.kind === 'stopped' ? { kind: 'limit', instructions: o.instructions } : o;
+  };
   for (const n of nmis) {
     if (n.at >= max) break;
     const o = await run(n.at);
@@ -199,11 +301,56 @@ async function runWithNmis(vm: Domain, max: number, nmis: { at: number; target: 
   return run(max);
 }
 
-interface Served { monitor: Monitor; close(): Promise<void> }
+interface Served { close(): Promise<void> }
 
 interface Unattended { ms: number; action: 'drop' | 'reinject' }
 
-async function serveOnNats(vm: Domain, url: string, opts: { slots: number; audit: boolean; unattended?: Unattended }): Promise<Served> {
+function newMonitor(vm: Domain, slots: number, u: Unattended | undefined): Monitor {
+  return new Monitor(vm, {
+    slots,
+    ...(u ? {
+      noControllerTimeoutMs: u.ms, defaultAction: u.action,
+      onDefaultAction: (e, action) => console.error(`tsvmi: no controller for ${u.ms} ms: event ${e.seq} (${e.reason}, vCPU ${e.vcpu}) answered with ${action}`),
+    } : {}),
+  });
+}
+
+/**
+ * gdbsx on the embedded link, attached now as the controller. With `wait`, the domain
+ * is held paused until the first gdb session has it stopped (QEMU's -S).
+ */
+async function serveGdbInProcess(monitor: Monitor, kernel: string, at: ListenAddress, wait: boolean): Promise<{ vmi: Vmi; server: GdbServer }> {
+  const profile = profileOrNone(kernel);
+  const vmi = await Vmi.attach(new LocalLink(monitor), profile ? { profile } : {});
+  try {
+    return { vmi, server: await serveGdbHeld(vmi, at, wait ? 'pause-now' : 'no') };
+  } catch (e) {
+    await vmi.close();
+    throw e;
+  }
+}
+
+/** What to try next, printed when the dashboard is up (the one-command demo, `npm start`). */
+function tryHints(kernel: string, name: string, nats: string | undefined): string {
+  const tsvmi = 'node dist/clients/tsvmi.js';
+  const target = nats === undefined ? kernel : `--nats ${nats} --domain ${name}`;
+  return [
+    'tsvmi: try, in another terminal:',
+    `  ${tsvmi} ps ${target}`,
+    `  ${tsvmi} strace ${target}${nats === undefined ? '   (embedded: each boots its own copy of the kernel)' : ''}`,
+  ].join('\n');
+}
+
+/** The kernel's profile for symbols and OS awareness; any kernel may run, only the demo OS's build has an offsets file. */
+function profileOrNone(kernel: string): Profile | undefined {
+  try {
+    return loadProfile(kernel);
+  } catch {
+    return undefined;
+  }
+}
+
+async function serveOnNats(vm: Domain, monitor: Monitor, url: string, opts: { audit: boolean }): Promise<Served> {
   const nc = await connect({ servers: url, name: `tsvmi ${vm.name}` });
   if (opts.audit) {
     try {
@@ -213,15 +360,7 @@ async function serveOnNats(vm: Domain, url: string, opts: { slots: number; audit
       throw new Error(`no audit stream: ${(e as Error).message}`, { cause: e });
     }
   }
-  const u = opts.unattended;
-  const monitor = new Monitor(vm, {
-    slots: opts.slots,
-    ...(u ? {
-      noControllerTimeoutMs: u.ms, defaultAction: u.action,
-      onDefaultAction: (e, action) => console.error(`tsvmi: no controller for ${u.ms} ms: event ${e.seq} (${e.reason}, vCPU ${e.vcpu}) answered with ${action}`),
-    } : {}),
-  });
   const bridge = new NatsMonitorBridge(monitor, nc);
   await nc.flush(); // the subscriptions are on the server before anyone is told the domain is there
-  return { monitor, close: async () => { await bridge.close(); await nc.drain(); } };
+  return { close: async () => { await bridge.close(); await nc.drain(); } };
 }
