@@ -207,13 +207,14 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   const monitor = values.nats !== undefined || gdbAt || httpAt ? newMonitor(vm, slots, unattended) : undefined;
   let served: Served | undefined;
   if (values.nats !== undefined) {
+    // Paused before it is served: a client that finds it on NATS must find it paused.
+    if (values.paused) monitor!.pause();
     try {
       served = await serveOnNats(vm, monitor!, values.nats, { audit: values.audit === true });
     } catch (e) {
       console.error(`tsvmi run: cannot serve on NATS at ${values.nats}: ${(e as Error).message}`);
       return 1;
     }
-    if (values.paused) monitor!.pause();
     console.error(`tsvmi: domain ${name} served on ${values.nats}${values.paused ? ', paused until control.resume' : ''}`);
   }
   let gdb: { vmi: Vmi; server: GdbServer } | undefined;

@@ -319,8 +319,8 @@ export class Monitor {
   }
 
   private reply(r: Reply): void {
-    const e = this.ring.outstanding.get(r.seq);
-    if (!e) {
+    const e = this.ring.find(r.seq);
+    if (!e || !isSync(e)) {
       if (r.seq > this.seq || r.seq <= 0n) this.refuse(MonitorErrorCode.UNKNOWN_EVENT, `no event ${r.seq} in domain ${this.domain.name}`);
       this.refuse(MonitorErrorCode.ALREADY_ANSWERED, `event ${r.seq} was already answered or is not waiting for a reply`);
     }

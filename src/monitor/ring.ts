@@ -47,9 +47,23 @@ export class EventRing {
     return out;
   }
 
-  /** An answered sync event leaves the ring; returns events that were waiting and now fit. */
+  /**
+   * A sync event not answered yet: handed out, or still queued or waiting for a slot. A
+   * transport may show events before the ring hands them out (NATS publishes each one
+   * when raised), so a controller can answer one that is still queued or waiting.
+   */
+  find(seq: bigint): MonitorEvent | undefined {
+    return this.outstanding.get(seq) ?? this.queued.find((e) => e.seq === seq) ?? this.waiting.find((e) => e.seq === seq);
+  }
+
+  /** An answered sync event leaves the ring, wherever it was; returns events that were waiting and now fit. */
   answer(seq: bigint): MonitorEvent[] {
-    this.outstanding.delete(seq);
+    if (!this.outstanding.delete(seq)) {
+      for (const list of [this.queued, this.waiting]) {
+        const k = list.findIndex((e) => e.seq === seq);
+        if (k >= 0) list.splice(k, 1);
+      }
+    }
     return this.admitWaiting();
   }
 
