@@ -78,7 +78,15 @@ export interface MonitorEvent {
   exit: VmExit;
   /** For CR and MSR writes: the register's value before the write. */
   oldValue?: bigint;
+  /**
+   * For breakpoint, single-step and debug events: the guest frame RIP is in (Xen's gfn,
+   * a physical frame), or INVALID_GFN when RIP is not mapped.
+   */
+  codeGfn?: bigint;
 }
+
+/** Xen's INVALID_GFN: no frame (the address did not translate). */
+export const INVALID_GFN = 0xffff_ffff_ffff_ffffn;
 
 /** A register held as a JS number, as the wire's uint64. */
 export const u64 = (v: number): bigint => (v >= 0 && v <= 0xffffffff ? BigInt(v >>> 0) : BigInt.asUintN(64, BigInt(Math.trunc(v))));

@@ -13,7 +13,7 @@ import { unmonitoredAction, type ExitAction, type Vcpu } from '../hypervisor/vcp
 import type { Domain } from '../hypervisor/vm/domain.js';
 import { applyConfig, type ConfigOptions, type MonitorConfig } from './config.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
-import { EventFlag, Reason, reasonOfExit, snapshot, u64, type MonitorEvent } from './event.js';
+import { EventFlag, INVALID_GFN, Reason, reasonOfExit, snapshot, u64, type MonitorEvent } from './event.js';
 import { writeRegisters, type RegisterWrite } from './register-write.js';
 import { LatencyHistogram } from './latency.js';
 import { EventRing } from './ring.js';
@@ -179,6 +179,7 @@ export class Monitor {
       flags: (cfg.sync ? EventFlag.VCPU_PAUSED : 0) | (exit.emulated ? EventFlag.EMULATED : 0),
       guestTime: BigInt(exit.icount), hostTime: process.hrtime.bigint(), regs: snapshot(v.cpu), exit,
       ...(before !== undefined ? { oldValue: before } : {}),
+      ...(AT_RIP.has(reason) ? { codeGfn: codeGfn(v) } : {}),
     };
     this.counters.events.set(reason, (this.counters.events.get(reason) ?? 0) + 1);
     this.eventsByVcpu[v.id]!++;
@@ -347,6 +348,15 @@ export class Monitor {
     this.pump();
     this.domain.kick();
   }
+}
+
+/** Reasons whose event names the frame of the instruction at RIP. */
+const AT_RIP: ReadonlySet<Reason> = new Set([Reason.SOFTWARE_BREAKPOINT, Reason.SINGLESTEP, Reason.DEBUG_EXCEPTION]);
+
+/** The guest frame of the vCPU's RIP, looked up without side effects (no A/D bits, no fault). */
+function codeGfn(v: Vcpu): bigint {
+  const pa = v.cpu.mmu.peekTranslate(v.cpu.rip);
+  return pa < 0 ? INVALID_GFN : BigInt(Math.floor(pa / 4096));
 }
 
 /**

@@ -10,11 +10,10 @@ import * as pb from '../generated/tsvmi/v1/event.js';
 import type { Registers as PbRegisters, Segment as PbSegment } from '../generated/tsvmi/v1/registers.js';
 import { Action, MonitorReply } from '../generated/tsvmi/v1/reply.js';
 import { MonitorError, MonitorErrorCode } from './errors.js';
-import { Reason, u64, type MonitorEvent, type Registers } from './event.js';
+import { INVALID_GFN, Reason, u64, type MonitorEvent, type Registers } from './event.js';
 import type { Monitor, Reply } from './monitor.js';
 import { attributesToWire, fromUpdate } from './register-write.js';
 
-const PAGE_SHIFT = 12n;
 
 /**
  * The wire's register message. Built as one literal, field by field: every event and every
@@ -38,7 +37,7 @@ export function registers(r: Registers): PbRegisters {
 /** The reason oneof. Addresses are linear (flat code segments, as Xen's gla for a 64-bit guest). */
 function reasonOf(e: MonitorEvent): pb.MonitorEvent['reason'] {
   const x = e.exit;
-  const gfn = e.regs.rip >> PAGE_SHIFT;
+  const gfn = e.codeGfn ?? INVALID_GFN;
   switch (e.reason) {
     case Reason.SOFTWARE_BREAKPOINT:
       return { $case: 'softwareBreakpoint', value: { gfn, gla: e.regs.rip, instructionLength: x.instructionLength, type: x.exception?.type ?? 6 } };

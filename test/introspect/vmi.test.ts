@@ -19,7 +19,7 @@ import { loadProfile } from '../../src/introspect/os/profile.js';
 import { Vmi } from '../../src/introspect/vmi.js';
 import { Monitor } from '../../src/monitor/monitor.js';
 import type { Domain } from '../../src/hypervisor/vm/domain.js';
-import { announcedProcesses, boot, checkOs, kernelSyscalls, OS } from '../support/demo-os.js';
+import { announcedProcesses, boot, checkOs, kernelSymbol, kernelSyscalls, OS } from '../support/demo-os.js';
 import { onEachTransport, type Served } from '../support/transports.js';
 
 const KERNEL = join(OS, 'kernel.elf');
@@ -74,8 +74,8 @@ onEachTransport('SDK', 120_000, (serve) => {
     const before = (await vmi.processes()).reduce((n, p) => n + p.syscalls, 0);
     const bps = new Breakpoints(vmi);
     const bp = await bps.insert(profile.syscallEntry);
-    const vcpus = new Set<number>();
-    bp.hits$.subscribe((e) => vcpus.add(e.vcpu));
+    const vcpus = new Set<number>(), frames = new Set<bigint>();
+    bp.hits$.subscribe((e) => { vcpus.add(e.vcpu); frames.add(e.data.gfn); });
     const guestInt3 = firstValueFrom(vmi.on('softwareBreakpoint').pipe(take(1), toArray()));
     const outcome = await domain.runForever();
     assert.deepEqual(outcome.kind === 'exit' ? outcome.status : outcome, 1);
@@ -84,6 +84,7 @@ onEachTransport('SDK', 120_000, (serve) => {
     await bps.removeAll(); // also waits for the last step-over's reply to be acknowledged
     assert.equal(bps.stats.stepOvers, bp.hits);
     assert.ok(vcpus.size >= 2, `hit on vCPUs ${[...vcpus]}`);
+    assert.deepEqual([...frames], [BigInt(kernelSymbol('syscall_entry').gfn)], 'the events name the guest frame (a physical one), as Xen does');
     const [own] = await guestInt3;
     assert.ok(own!.regs.rip < 0x800000000000n, "the debugee's own int3 (user space) went to the stream and was re-injected");
     assert.equal(await vmi.read8(profile.syscallEntry), (await vmi.readPA(await vmi.translateKV2P(profile.syscallEntry), 1))[0]);

@@ -190,7 +190,7 @@ export interface MonitorEvent {
 
 /** INT3 or INT 3 hit (#BP). Xen: u.software_breakpoint (struct vm_event_debug). */
 export interface SoftwareBreakpoint {
-  /** frame of the breakpoint's RIP */
+  /** guest frame of the breakpoint (~0, INVALID_GFN, if unmapped) */
   gfn: bigint;
   /** linear address of the breakpoint (RIP + CS base) */
   gla: bigint;
@@ -205,7 +205,7 @@ export interface SoftwareBreakpoint {
  * Xen: u.singlestep (struct vm_event_singlestep).
  */
 export interface SingleStep {
-  /** frame of the new RIP */
+  /** guest frame of the new RIP (~0 if unmapped) */
   gfn: bigint;
 }
 
@@ -214,6 +214,7 @@ export interface SingleStep {
  * Xen: u.debug_exception (struct vm_event_debug).
  */
 export interface DebugException {
+  /** guest frame of RIP (~0 if unmapped) */
   gfn: bigint;
   /**
    * B0-B3, BD, BS in DR6's bit positions (Xen: pending_dbg, the VMX exit
