@@ -5,6 +5,12 @@
  * gdb's breakpoints or watchpoints hit, or gdb's Ctrl-C. Then everything is
  * paused before the stop is announced, so gdb looks at a still domain.
  *
+ * The requests of a resume, and those of a stop, go out together and are
+ * awaited together: the domain serves one client's requests in the order sent
+ * (one NATS connection is one ordered stream; the embedded link runs them as
+ * called), so a pause sent before a reply takes effect first, and over NATS a
+ * step costs two round trips instead of five.
+ *
  * Several vCPUs may hit breakpoints at once. The first hit is the stop; the
  * others arrive while it is being announced and are kept per vCPU — seed 001's
  * `hit_swbreak` state in bhyve's stub — to be reported, without running
@@ -68,12 +74,15 @@ export class Execution {
     }
     const held = Array.from({ length: this.vmi.info.vcpus }, (_, v) => v).filter((v) => !plan.has(v));
     const steps = [...plan].filter(([, action]) => action === 's').map(([v]) => v);
-    await Promise.all(held.map((v) => this.vmi.pause(v)));
     for (const v of steps) this.stepping.add(v);
-    await Promise.all(steps.map((v) => this.vmi.setSingleStep(v, true)));
     const r: Running = { plan, held, announce };
     this.running = r;
-    await this.vmi.resume();
+    try {
+      await Promise.all([...held.map((v) => this.vmi.pause(v)), ...steps.map((v) => this.vmi.setSingleStep(v, true)), this.vmi.resume()]);
+    } catch (e) {
+      this.running = undefined;
+      throw e;
+    }
     this.watchForEnd(r);
   }
 
@@ -102,8 +111,7 @@ export class Execution {
     const r = this.running;
     if (!r) return; // nothing runs: gdb will get no reply it does not expect
     this.running = undefined;
-    await this.vmi.pause();
-    await this.settle(r);
+    await Promise.all([this.vmi.pause(), this.settle(r)]);
     r.announce({ vcpu: r.plan.has(preferred) ? preferred : r.plan.keys().next().value!, cause: { kind: 'signal', signal: SIGINT } });
   }
 
@@ -147,11 +155,10 @@ export class Execution {
     const regs = cause.kind === 'hwbreak' || cause.kind.endsWith('watch') ? {} : { regs: e.regs }; // answer() changes those
     if (r?.plan.has(e.vcpu)) {
       this.running = undefined;
-      await this.vmi.pause(); // before the reply lets the vCPU go on
       // A completed step turns its own single-stepping off with the reply: one request fewer per stepi.
       const ownStep = cause.kind === 'signal' && this.stepping.delete(e.vcpu);
-      await (ownStep ? e.reinject({ toggleSingleStep: true }) : answer(e, cause));
-      await this.settle(r);
+      // The pause goes first, so the reply cannot let the vCPU go on.
+      await Promise.all([this.vmi.pause(), ownStep ? e.reinject({ toggleSingleStep: true }) : answer(e, cause), this.settle(r)]);
       r.announce({ vcpu: e.vcpu, cause, ...regs });
       return;
     }
@@ -159,12 +166,15 @@ export class Execution {
     await answer(e, cause);
   }
 
-  /** After a stop: single-stepping off, the vCPUs the resume held let go (the domain's pause holds them now). */
+  /**
+   * After a stop (sent after the domain's pause): single-stepping off, the vCPUs the resume
+   * held let go (the domain's pause holds them now). A step event still on its way stays
+   * gdb's until stepping is off, and is let go, not reported.
+   */
   private async settle(r: Running | undefined): Promise<void> {
     const steps = [...this.stepping];
-    await Promise.all(steps.map((v) => this.vmi.setSingleStep(v, false)));
+    await Promise.all([...steps.map((v) => this.vmi.setSingleStep(v, false)), ...(r?.held ?? []).map((v) => this.vmi.resume(v))]);
     for (const v of steps) this.stepping.delete(v);
-    if (r) await Promise.all(r.held.map((v) => this.vmi.resume(v)));
   }
 }
 
