@@ -44,6 +44,8 @@ describe('gdbsx with the real gdb', function () {
       'break syscall_entry', 'continue',
       'print/x $pc', 'stepi', 'print/x $pc', 'stepi', 'print/x $pc',
       `x/3i 0x${entry.toString(16)}`,
+      // A write with gdb's binary X packet (every vCPU is stopped: the same value goes back).
+      'set var jiffies = jiffies + 0', 'print/x jiffies',
       'delete', 'detach',
     ].join('\n') + '\n');
     const gdb = startProcess('gdb', ['-batch', '-nx', '-x', script]); // not spawnSync: the domain runs in this process
@@ -51,6 +53,8 @@ describe('gdbsx with the real gdb', function () {
     const out = gdb.io.out + gdb.io.err;
     assert.equal(code, 0, out);
     assert.doesNotMatch(out, /Packet instead of Ack/);
+    assert.match(out, /Sending packet: \$X[0-9a-f]+,8:/, 'gdb wrote memory with X');
+    assert.doesNotMatch(out, /Sending packet: \$X[^\n]*\n[^\n]*Packet received: E/, 'and the write was taken');
     assert.match(out, /\[remote\] Sending packet: \$vCont;s:/, 'the debug log is there (the check above can fail)');
     assert.match(out, /cr3\s+0x[0-9a-f]+/);
     assert.match(out, /efer\s+0x[0-9a-f]+/);
