@@ -9,6 +9,7 @@ import { psCommand } from './commands/ps.js';
 import { regsCommand } from './commands/regs.js';
 import { runCommand, traceCommand } from './commands/run.js';
 import { straceCommand } from './commands/strace.js';
+import { outputClosed } from './commands/target.js';
 
 const USAGE = `usage: tsvmi <command> [options]
 
@@ -55,7 +56,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 // A reader that stops early (`| head`) closes the pipe: that ends the command quietly, as for any Unix tool.
-process.stdout.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(0); throw e; });
+// A command that has something to undo in the guest (breakpoints) hears of it and cleans up first.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') throw e;
+  if (outputClosed.listenerCount('closed') > 0) outputClosed.emit('closed');
+  else process.exit(0);
+});
 
 /** Exit once what was written has reached stdout and stderr: an embedded domain may still be running. */
 const exit = (code: number): void => { process.stdout.write('', () => process.stderr.write('', () => process.exit(code))); };

@@ -12,8 +12,8 @@ import { connect } from '@nats-io/transport-node';
 import { loadProfile, type Profile } from '../../src/introspect/os/profile.js';
 import { Vmi } from '../../src/introspect/vmi.js';
 import { LocalLink } from '../../src/monitor/local-link.js';
-import type { GdbServer } from '../../src/gdbsx/server.js';
-import { attachHint, formatAddress, parseListen, serveGdbHeld, type ListenAddress } from './gdbsx.js';
+import { attachHint, formatAddress, parseListen, type ListenAddress } from './gdbsx.js';
+import { serveGdb, type GdbServer } from '../../src/gdbsx/server.js';
 import { UsageError } from './target.js';
 import { runPaced } from './paced-run.js';
 import { localDirectory } from '../dashboard/directory.js';
@@ -79,9 +79,10 @@ debugging (gdbsx in this process, as QEMU's -s -S):
                          gdb's 'continue' starts it
   --gdb-no-wait          with --gdb: start the guest at once; gdb may attach
                          while it runs
-  With --nats too, gdb's session is the domain's controller (NATS clients
-  attach as observers: tsvmi events, ps, mem, regs) and --paused is a second
-  pause, which a control.resume undoes.
+  gdb's session is the domain's controller while gdb is attached, and only
+  then: with --nats too, 'tsvmi strace' may be the controller while no gdb is
+  (and is refused, BUSY, while one is). --paused is a second pause, which a
+  control.resume undoes.
 
   -h, --help             show this help
 
@@ -217,7 +218,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
     }
     console.error(`tsvmi: domain ${name} served on ${values.nats}${values.paused ? ', paused until control.resume' : ''}`);
   }
-  let gdb: { vmi: Vmi; server: GdbServer } | undefined;
+  let gdb: { server: GdbServer } | undefined;
   if (gdbAt) {
     try {
       gdb = await serveGdbInProcess(monitor!, path, gdbAt, !values['gdb-no-wait']);
@@ -257,7 +258,6 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
     await dashboard.close();
   }
   await gdb?.server.close();
-  await gdb?.vmi.close();
   await served?.close();
   process.stdin.off('data', onInput);
   flush();
@@ -320,15 +320,16 @@ function newMonitor(vm: Domain, slots: number, u: Unattended | undefined): Monit
  * gdbsx on the embedded link, attached now as the controller. With `wait`, the domain
  * is held paused until the first gdb session has it stopped (QEMU's -S).
  */
-async function serveGdbInProcess(monitor: Monitor, kernel: string, at: ListenAddress, wait: boolean): Promise<{ vmi: Vmi; server: GdbServer }> {
+async function serveGdbInProcess(monitor: Monitor, kernel: string, at: ListenAddress, wait: boolean): Promise<{ server: GdbServer }> {
   const profile = profileOrNone(kernel);
-  const vmi = await Vmi.attach(new LocalLink(monitor), profile ? { profile } : {});
-  try {
-    return { vmi, server: await serveGdbHeld(vmi, at, wait ? 'pause-now' : 'no') };
-  } catch (e) {
-    await vmi.close();
-    throw e;
-  }
+  if (wait) monitor.pause(); // QEMU's -S: held before its first instruction until the first gdb has it
+  let held = wait;
+  const server = await serveGdb(() => Vmi.attach(new LocalLink(monitor), profile ? { profile } : {}), {
+    host: at.host, port: at.port,
+    onAttach: () => { if (held) { held = false; monitor.resume(); } },
+    onError: (e) => console.error(`tsvmi: no gdb session: ${e instanceof Error ? e.message : String(e)}`),
+  });
+  return { server };
 }
 
 /** What to try next, printed when the dashboard is up (the one-command demo, `npm start`). */

@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 /**
  * How the SDK subcommands (events, ps, strace, mem, regs, pause, resume) reach
  * a domain: over NATS (`--nats URL --domain NAME`), a domain served by `tsvmi
@@ -96,14 +97,23 @@ export async function untilDone(target: Target, lost: Promise<void>): Promise<'e
   const signalled = new Promise<'interrupted'>((resolve) => { onSignal = () => resolve('interrupted'); });
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  outputClosed.once('closed', onSignal);
   try {
     const running = target.domain ? target.domain.runForever().then(() => 'ended' as const) : new Promise<never>(() => {});
     return await Promise.race([running, lost.then(() => 'lost' as const), signalled]);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    outputClosed.off('closed', onSignal);
   }
 }
+
+/**
+ * Told when the reader of stdout went away (`| head`): a command waiting in untilDone
+ * stops as if interrupted, so that it removes its breakpoints and detaches first — a
+ * guest left with a tracer's int3s and nobody to answer them crashes.
+ */
+export const outputClosed = new EventEmitter();
 
 /** A promise that settles when the session is lost, and the handler to pass as AttachOptions.onLost. */
 export function lossSignal(): { lost: Promise<void>; onLost: () => void } {

@@ -127,5 +127,20 @@ describe('SDK clients (tsvmi ps, strace, regs, mem, pause, resume, events)', fun
       assert.equal(await exited, 1, runErr);
       assert.match(runOut, /shutdown: init exited with code 0/);
     });
+
+    it('strace | head: the reader going away detaches strace, and the guest runs on to its normal end', async () => {
+      const { exited } = await serve();
+      remote[1] = server.url;
+      const child = spawn(process.execPath, [TSVMI, 'strace', '--resume', ...remote], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let err = '';
+      child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+      await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+      child.stdout.destroy(); // what head does after its lines
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      assert.equal(code, 0, err);
+      assert.match(err, /detached/, 'it cleaned up before it went');
+      assert.equal(await exited, 1, runErr);
+      assert.match(runOut, /shutdown: init exited with code 0/, 'no int3 was left for nobody to answer');
+    });
   });
 });
