@@ -56,7 +56,8 @@ single-stepping seen, the serial console; /metrics for Prometheus.
                          session (the latency chart shows those replies)
   -h, --help
 
-Over NATS the guest's serial console is not available (no subject carries it).`;
+Over NATS the guest's serial console is what 'tsvmi run --nats' publishes on
+tsvmi.v1.NAME.console from the moment the dashboard subscribes (no history).`;
 
 export async function dashboardCommand(args: string[]): Promise<number> {
   let close: (() => Promise<void>) | undefined;

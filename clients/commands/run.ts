@@ -189,7 +189,14 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   }
   const out: number[] = [];
   const console_ = mode.traceToStdout ? process.stderr : process.stdout;
-  const flush = (): void => { if (out.length) { console_.write(Uint8Array.from(out)); out.length = 0; } };
+  let consoleOnNats: ((bytes: Uint8Array) => void) | undefined; // set once the domain is served
+  const flush = (): void => {
+    if (!out.length) return;
+    const chunk = Uint8Array.from(out);
+    out.length = 0;
+    console_.write(chunk);
+    consoleOnNats?.(chunk);
+  };
   const serial = httpAt ? new SerialConsole() : undefined; // the dashboard's copy of the console
   const vm = new Domain({ name, vcpus, memMiB: mem, vendor, serialOut: (b: number) => { out.push(b); serial?.write(b); if (b === 10 || out.length >= 4096) flush(); } });
   try {
@@ -216,6 +223,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
       console.error(`tsvmi run: cannot serve on NATS at ${values.nats}: ${(e as Error).message}`);
       return 1;
     }
+    consoleOnNats = served.console;
     console.error(`tsvmi: domain ${name} served on ${values.nats}${values.paused ? ', paused until control.resume' : ''}`);
   }
   let gdb: { server: GdbServer } | undefined;
@@ -302,7 +310,7 @@ async function runWithNmis(vm: Domain, max: number, nmis: { at: number; target: 
   return run(max);
 }
 
-interface Served { close(): Promise<void> }
+interface Served { console(bytes: Uint8Array): void; close(): Promise<void> }
 
 interface Unattended { ms: number; action: 'drop' | 'reinject' }
 
@@ -364,5 +372,5 @@ async function serveOnNats(vm: Domain, monitor: Monitor, url: string, opts: { au
   }
   const bridge = new NatsMonitorBridge(monitor, nc);
   await nc.flush(); // the subscriptions are on the server before anyone is told the domain is there
-  return { close: async () => { await bridge.close(); await nc.drain(); } };
+  return { console: (bytes) => bridge.publishConsole(bytes), close: async () => { await bridge.close(); await nc.drain(); } };
 }

@@ -2,9 +2,10 @@
  * Which domains the dashboard shows and how it reaches each: embedded (a
  * Monitor in this process, reached through LocalLinks) or over NATS (named
  * domains on one connection). The monitor publishes no announcement or
- * heartbeat subject (src/monitor/subjects.ts: only events, reply, control.*
- * and info), so over NATS the domains are the ones named; nor does it carry
- * the serial console, which only an embedded domain's owner can tee.
+ * heartbeat subject (src/monitor/subjects.ts), so over NATS the domains are
+ * the ones named. The serial console comes from the domain's owner: teed in
+ * process, or published on `tsvmi.v1.<domain>.console` by `tsvmi run --nats`
+ * (from the moment the dashboard subscribes: NATS keeps no history).
  */
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { VmiConnection } from '../../src/introspect/connect.js';
@@ -12,6 +13,8 @@ import type { Profile } from '../../src/introspect/os/profile.js';
 import { Vmi, type AttachOptions } from '../../src/introspect/vmi.js';
 import { LocalLink } from '../../src/monitor/local-link.js';
 import type { Monitor } from '../../src/monitor/monitor.js';
+import { subjects } from '../../src/monitor/subjects.js';
+import { SerialConsole } from './serial-console.js';
 
 /** A console's text so far (the newest part): a SerialConsole, or anything else that keeps one. */
 export interface ConsoleText { text(): string }
@@ -31,7 +34,6 @@ export interface DomainDirectory {
   nats(): { connected: boolean; servers: string } | undefined;
 }
 
-export const NO_NATS_CONSOLE = 'not available over NATS: the monitor publishes no console subject (only events, reply, control.* and info)';
 
 /** One embedded domain: its monitor, and its console if the Domain's serial output is teed into one. */
 export function localDirectory(monitor: Monitor, opts: { profile?: Profile | undefined; console?: ConsoleText | undefined } = {}): DomainDirectory {
@@ -51,10 +53,18 @@ export function localDirectory(monitor: Monitor, opts: { profile?: Profile | und
 /** Named domains on a NATS connection (`connect({ servers })`); the caller closes the connection. */
 export function natsDirectory(conn: VmiConnection, domains: readonly string[], opts: { servers: string; profile?: Profile | undefined }): DomainDirectory {
   const state = connectionState(conn.nats);
+  const consoles = new Map(domains.map((name) => {
+    const tail = new SerialConsole();
+    conn.nats.subscribe(subjects(name).console, { callback: (_err, m) => { for (const b of m.data) tail.write(b); } });
+    return [name, tail];
+  }));
   return {
     names: () => domains,
     attach: (n, attachOpts) => conn.attach(n, attachOpts),
-    console: () => ({ available: false, why: NO_NATS_CONSOLE }),
+    console: (n) => {
+      const tail = consoles.get(n);
+      return tail ? { available: true, console: tail } : { available: false, why: `${n} is not a domain this dashboard watches` };
+    },
     profile: opts.profile,
     nats: () => ({ connected: state.connected(), servers: opts.servers }),
   };

@@ -66,6 +66,11 @@ export class NatsMonitorBridge {
     this.subs.push(nc.subscribe(s.reply, { callback: (_err, m) => this.onReply(m) }));
   }
 
+  /** Serial console output of the domain, for whoever watches it (dashboards): fire and forget, like the console itself. */
+  publishConsole(bytes: Uint8Array): void {
+    this.nc.publish(this.s.console, bytes);
+  }
+
   private publish(e: MonitorEvent, flags = e.flags): void {
     this.nc.publish(this.s.events(e.reason), encodeEvent({ ...e, flags }));
   }

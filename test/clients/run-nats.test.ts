@@ -59,9 +59,13 @@ describe('tsvmi run --nats', function () {
         if (e.reason?.$case === 'softwareBreakpoint') breakpoints++;
         void ctl.reply({ seq: e.seq, action: Action.ACTION_REINJECT });
       }).then((c) => { ctl = c; });
+      let consoleText = '';
+      nc.subscribe('tsvmi.v1.demo.console', { callback: (_err, m) => { consoleText += m.string(); } });
+      await nc.flush();
       assert.deepEqual(StatusReply.decode((await nc.request('tsvmi.v1.demo.control.resume', ResumeRequest.encode({ domain: 'demo' }).finish(), { timeout: 5_000 })).data), { error: undefined });
       assert.equal(await exited, 1, stderr);
       assert.match(stdout, /shutdown: init exited with code 0/);
+      assert.equal(consoleText, stdout, 'the console on tsvmi.v1.demo.console is what the terminal shows');
       assert.ok(breakpoints >= 1, 'the debugee\'s int3 came over NATS and was re-injected');
     } finally {
       child.kill();

@@ -1,14 +1,14 @@
 /**
  * The dashboard's server over NATS, through a real nats-server: named domains
  * (the monitor announces none), one served and one not; the served one's
- * state, vCPUs and RIPs; the console said to be unavailable (no subject
- * carries it); pause and resume through the controller session it holds;
+ * state, vCPUs and RIPs; the serial console as the domain's owner publishes
+ * it on `….console`; pause and resume through the controller session it holds;
  * /metrics with the connection's state.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node';
-import { natsDirectory, NO_NATS_CONSOLE } from '../../clients/dashboard/directory.js';
+import { natsDirectory } from '../../clients/dashboard/directory.js';
 import { serveDashboard, type DashboardServer } from '../../clients/dashboard/server.js';
 import type { DashboardSnapshot, DomainView } from '../../clients/dashboard/snapshot.js';
 import { connect, type VmiConnection } from '../../src/introspect/connect.js';
@@ -47,7 +47,7 @@ describe('dashboard over NATS', function () {
   const snapshot = async (): Promise<DashboardSnapshot> => (await fetch(`${dash.url}api/snapshot`)).json() as Promise<DashboardSnapshot>;
   const domain = async (name: string): Promise<DomainView> => (await snapshot()).domains.find((d) => d.name === name)!;
 
-  it('shows the named domains: the served one with its vCPUs, the other unreachable, no console', async () => {
+  it('shows the named domains: the served one with its vCPUs and console, the other unreachable', async () => {
     const s = await snapshot();
     assert.deepEqual(s.nats, { connected: true, servers: server.url });
     assert.deepEqual(s.domains.map((d) => d.name), ['demo', 'ghost']);
@@ -56,7 +56,9 @@ describe('dashboard over NATS', function () {
     assert.equal(demo.vcpus, 2);
     assert.equal(demo.vendor, 'intel');
     assert.ok(demo.vcpuTable.every((v) => v.mode === '64-bit kernel' && v.symbol !== ''), JSON.stringify(demo.vcpuTable));
-    assert.deepEqual(demo.console, { available: false, why: NO_NATS_CONSOLE });
+    await conn.nats.flush(); // the dashboard's console subscription is on the server
+    bridge.publishConsole(Buffer.from('kernel: hello from COM1\n', 'latin1'));
+    await waitFor('the console line', async () => { const c = (await domain('demo')).console; return c.available && c.text.includes('hello from COM1'); });
     assert.equal(demo.control.allowed, true, demo.control.why);
     const ghost = await domain('ghost');
     assert.equal(ghost.state, 'unreachable');

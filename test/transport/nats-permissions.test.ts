@@ -73,6 +73,18 @@ describe('NATS transport: deploy/nats/tsvmi-nats.conf permissions', function () 
     assert.equal((await obs.request(subject('info'), '', { timeout: WAIT_MS })).string(), 'info-ok');
   });
 
+  it('lets an observer watch the serial console the service publishes, but not publish one', async function () {
+    const svc = await service();
+    const obs = await as('observer');
+    const console_ = obs.subscribe(subject('console'), { max: 1 });
+    await obs.flush();
+    const denied = nextPermissionError(obs);
+    obs.publish(subject('console'), 'forged');
+    assert.equal((await denied).subject, subject('console'));
+    svc.nc.publish(subject('console'), 'kernel: hello');
+    assert.equal(await first(console_), 'kernel: hello', 'the service\'s line, not the forged one');
+  });
+
   it('refuses an observer publishing a reply: a PermissionViolationError status, nothing delivered', async function () {
     const svc = await service();
     const obs = await as('observer');
