@@ -8,8 +8,11 @@
  * The requests of a resume, and those of a stop, go out together and are
  * awaited together: the domain serves one client's requests in the order sent
  * (one NATS connection is one ordered stream; the embedded link runs them as
- * called), so a pause sent before a reply takes effect first, and over NATS a
- * step costs two round trips instead of five.
+ * called), so a pause sent before a reply takes effect first. A stop is
+ * announced as soon as its requests are sent: whatever gdb asks next goes out
+ * behind them, so it finds the domain paused — a stepi over NATS is then a
+ * round trip and an event. Should the stop's requests fail, the next resume
+ * says so (gdb gets an error, not a domain that runs unasked).
  *
  * Several vCPUs may hit breakpoints at once. The first hit is the stop; the
  * others arrive while it is being announced and are kept per vCPU — seed 001's
@@ -59,6 +62,8 @@ export class Execution {
   private readonly stepping = new Set<number>();
   /** Hits that came after the stop was announced, per vCPU. */
   private readonly queued = new Map<number, Stop & { still: () => boolean }>();
+  /** The requests of the last stop, sent and maybe not answered yet. */
+  private stopping: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly vmi: Vmi, private readonly sw: SoftwareBreakpoints, private readonly hw: HardwarePoints) {}
 
@@ -67,6 +72,9 @@ export class Execution {
    * one stop. Resolves once the vCPUs run, or at once when a kept hit is the stop.
    */
   async resume(plan: Plan, announce: (stop: Stop) => void): Promise<void> {
+    const stopping = this.stopping;
+    this.stopping = Promise.resolve();
+    await stopping;
     for (const [vcpu, hit] of this.queued) {
       if (!plan.has(vcpu)) continue;
       this.queued.delete(vcpu);
@@ -158,8 +166,9 @@ export class Execution {
       // A completed step turns its own single-stepping off with the reply: one request fewer per stepi.
       const ownStep = cause.kind === 'signal' && this.stepping.delete(e.vcpu);
       // The pause goes first, so the reply cannot let the vCPU go on.
-      await Promise.all([this.vmi.pause(), ownStep ? e.reinject({ toggleSingleStep: true }) : answer(e, cause), this.settle(r)]);
+      this.stopping = Promise.all([this.vmi.pause(), ownStep ? e.reinject({ toggleSingleStep: true }) : answer(e, cause), this.settle(r)]);
       r.announce({ vcpu: e.vcpu, cause, ...regs });
+      await this.stopping;
       return;
     }
     if (cause.kind !== 'signal' && !this.queued.has(e.vcpu)) this.queued.set(e.vcpu, { vcpu: e.vcpu, cause, still, ...regs });
@@ -168,13 +177,13 @@ export class Execution {
 
   /**
    * After a stop (sent after the domain's pause): single-stepping off, the vCPUs the resume
-   * held let go (the domain's pause holds them now). A step event still on its way stays
-   * gdb's until stepping is off, and is let go, not reported.
+   * held let go (the domain's pause holds them now). A step event still on its way is not
+   * gdb's any more: the SDK session's policy answers it, and it is not reported.
    */
   private async settle(r: Running | undefined): Promise<void> {
     const steps = [...this.stepping];
+    this.stepping.clear(); // now: a resume announced meanwhile may step them again
     await Promise.all([...steps.map((v) => this.vmi.setSingleStep(v, false)), ...(r?.held ?? []).map((v) => this.vmi.resume(v))]);
-    for (const v of steps) this.stepping.delete(v);
   }
 }
 
