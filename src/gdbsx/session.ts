@@ -18,6 +18,9 @@ import { VmiError, type RegisterUpdate, type Registers, type Vmi } from '../intr
 
 /** The packet size we announce (hex in qSupported: gdb reads it as hex). */
 const PACKET_SIZE = 0x4000;
+// Not qXfer:threads:read: with it gdb takes a thread's description from that document and
+// stops asking qThreadExtraInfo, whose answer (state, mode) would then cost a status request
+// at every stop.
 const FEATURES = `PacketSize=${PACKET_SIZE.toString(16)};qXfer:features:read+;swbreak+;hwbreak+;vContSupported+;QStartNoAckMode+`;
 
 export class GdbSession {
@@ -38,6 +41,7 @@ export class GdbSession {
    * each read is a round trip. A stop fills in its vCPU from the event's own snapshot.
    */
   private readonly regs = new Map<number, Registers>();
+  private readonly gHex = new WeakMap<Registers, string>();
   private readonly release: () => void;
   private closed = false;
   /** Chunks from gdb are handled one after another, each packet's reply before the next's. */
@@ -104,7 +108,13 @@ export class GdbSession {
       case '?': return this.stopReply({ vcpu: this.current, cause: { kind: 'signal', signal: 5 } });
       case 'H': return this.select(p[1]!, p.slice(2));
       case 'T': return this.vcpuOf(p.slice(1)) !== undefined ? 'OK' : 'E01';
-      case 'g': return toHex(gBlock(await this.registers(this.current)));
+      case 'g': {
+        // gdb reads the block after every stop: keep its hex with the registers it came from.
+        const r = await this.registers(this.current);
+        let hex = this.gHex.get(r);
+        if (hex === undefined) this.gHex.set(r, hex = toHex(gBlock(r)));
+        return hex;
+      }
       case 'G': await this.setRegisters(this.current, changes(await this.registers(this.current), fromHex(p.slice(1)))); return 'OK';
       case 'p': {
         const bytes = registerBytes(await this.registers(this.current), Number.parseInt(p.slice(1), 16));
