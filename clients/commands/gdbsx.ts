@@ -61,6 +61,7 @@ export async function serveGdbHeld(vmi: Vmi, at: ListenAddress, hold: 'no' | 'pa
   let pending = hold !== 'no';
   return serveGdb(vmi, {
     host: at.host, port: at.port,
+    onError: (e) => console.error(`tsvmi gdbsx: ${e instanceof Error ? e.message : String(e)}`),
     onAttach: () => {
       if (!pending) return;
       pending = false;

@@ -335,7 +335,7 @@ async function serveGdbInProcess(monitor: Monitor, kernel: string, at: ListenAdd
   const server = await serveGdb(() => Vmi.attach(new LocalLink(monitor), profile ? { profile } : {}), {
     host: at.host, port: at.port,
     onAttach: () => { if (held) { held = false; monitor.resume(); } },
-    onError: (e) => console.error(`tsvmi: no gdb session: ${e instanceof Error ? e.message : String(e)}`),
+    onError: (e) => console.error(`tsvmi: gdbsx: ${e instanceof Error ? e.message : String(e)}`),
   });
   return { server };
 }

@@ -19,7 +19,7 @@ export interface ServeOptions {
   port?: number;
   /** Called once a session has the domain stopped for gdb, e.g. to let go of a pause held until a debugger came. */
   onAttach?: () => void;
-  /** Told when a connection gets no session (see VmiSource). */
+  /** Told when a connection gets no session (see VmiSource), and of a session's own faults. */
   onError?: (e: unknown) => void;
 }
 
@@ -38,7 +38,7 @@ export async function serveGdb(source: VmiSource, opts: ServeOptions = {}): Prom
     let ended!: () => void;
     live = { socket, ended: new Promise((resolve) => { ended = resolve; }) };
     const opened = typeof source === 'function' ? source() : Promise.resolve(source);
-    const session = opened.then((vmi) => new GdbSession(vmi, (bytes) => { if (!socket.destroyed) socket.write(bytes); }));
+    const session = opened.then((vmi) => new GdbSession(vmi, (bytes) => { if (!socket.destroyed) socket.write(bytes); }, opts.onError));
     const ready = session.then(async (s) => { await s.start(); return s; });
     ready.then(() => opts.onAttach?.(), (e: unknown) => {
       // No session (the controller seat is taken, the domain is gone): say why where gdb shows it.

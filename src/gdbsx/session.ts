@@ -47,7 +47,7 @@ export class GdbSession {
   /** Chunks from gdb are handled one after another, each packet's reply before the next's. */
   private queue: Promise<void> = Promise.resolve();
 
-  constructor(private readonly vmi: Vmi, private readonly send: (bytes: Uint8Array) => void) {
+  constructor(private readonly vmi: Vmi, private readonly send: (bytes: Uint8Array) => void, private readonly onError?: (e: unknown) => void) {
     this.sw = new SoftwareBreakpoints(vmi);
     this.exec = new Execution(vmi, this.sw, this.hw);
     this.release = vmi.claim((e) => !this.closed && this.exec.onEvent(e));
@@ -92,9 +92,12 @@ export class GdbSession {
       const answer = await this.answer(p);
       if (answer !== undefined) this.reply(answer);
     } catch (e) {
-      // Bad input from gdb or a refusal from the domain: an error reply, and the session goes on.
-      if (e instanceof HexError || e instanceof RegisterWriteError || e instanceof ResumeError || e instanceof VmiError || e instanceof RangeError) this.reply('E01');
-      else throw e;
+      // Bad input from gdb or a refusal from the domain: an error reply, and the session goes
+      // on. Anything else is a fault of ours: gdb still gets its reply (it would wait forever
+      // for one), and whoever serves the session hears of it.
+      const expected = e instanceof HexError || e instanceof RegisterWriteError || e instanceof ResumeError || e instanceof VmiError || e instanceof RangeError;
+      if (!expected) this.onError?.(e);
+      this.reply('E01');
     }
   }
 
