@@ -3,18 +3,19 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { LoaderError } from '../../src/hypervisor/vm/errors.js';
-import { formatTrace } from '../../src/hypervisor/vcpu/trace-log.js';
+import { inGuestTimeOrder } from '../../src/hypervisor/vcpu/trace-log.js';
+import { formatTrace } from '../../src/introspect/trace.js';
 import { Domain, MAX_MEM_MIB, vectorName, type RunOutcome } from '../../src/hypervisor/vm/domain.js';
 import { Monitor } from '../../src/monitor/monitor.js';
 import { AUDIT_MAX_MSGS, ensureAuditStream } from '../../src/monitor/audit.js';
 import { NatsMonitorBridge } from '../../src/monitor/nats.js';
 import { connect } from '@nats-io/transport-node';
-import { loadProfile, type Profile } from '../../src/introspect/os/profile.js';
 import { Vmi } from '../../src/introspect/vmi.js';
 import { LocalLink } from '../../src/monitor/local-link.js';
 import { attachHint, formatAddress, parseListen, type ListenAddress } from './gdbsx.js';
 import { serveGdb, type GdbServer } from '../../src/gdbsx/server.js';
-import { UsageError } from './target.js';
+import { profileOf, UsageError } from './target.js';
+import type { Profile } from '../../src/introspect/os/profile.js';
 import { runPaced } from './paced-run.js';
 import { localDirectory } from '../dashboard/directory.js';
 import { SerialConsole } from '../dashboard/serial-console.js';
@@ -213,6 +214,8 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   if (values['trace-guest-exceptions']) for (const v of vm.vcpus) { v.traceGuestExceptions = true; v.syncIntercepts(); }
   // One Monitor per domain: NATS and gdbsx (a client on the embedded link) share it.
   const monitor = values.nats !== undefined || gdbAt || httpAt ? newMonitor(vm, slots, unattended) : undefined;
+  // Symbols for gdb's sessions and the dashboard, read once (any kernel runs; only the demo OS has offsets).
+  const profile = gdbAt || httpAt ? profileOf({ kernel: path }, false) : undefined;
   let served: Served | undefined;
   if (values.nats !== undefined) {
     // Paused before it is served: a client that finds it on NATS must find it paused.
@@ -229,7 +232,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   let gdb: { server: GdbServer } | undefined;
   if (gdbAt) {
     try {
-      gdb = await serveGdbInProcess(monitor!, path, gdbAt, !values['gdb-no-wait']);
+      gdb = await serveGdbInProcess(monitor!, profile, gdbAt, !values['gdb-no-wait']);
     } catch (e) {
       console.error(`tsvmi run: cannot serve gdb on ${formatAddress(gdbAt.host, gdbAt.port)}: ${(e as Error).message}`);
       await served?.close();
@@ -242,7 +245,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   if (httpAt) {
     try {
       dashboard = await serveDashboard({
-        domains: localDirectory(monitor!, { profile: profileOrNone(path), console: serial }),
+        domains: localDirectory(monitor!, { profile, console: serial }),
         host: httpAt.host, port: httpAt.port,
         // gdb's session, or a NATS client, is the controller then: the page observes.
         controller: !gdbAt && values.nats === undefined,
@@ -273,7 +276,7 @@ export async function runCommand(args: string[], mode: { traceToStdout?: boolean
   if (values.json) console.error(JSON.stringify({ ...outcome, seconds }));
   if (values.stats) console.error(JSON.stringify({ vendor, vcpus: vm.vcpus.map((v) => ({ vcpu: v.id, ...v.stats.toJSON() })) }, null, 2));
   if (values.trace !== undefined || mode.traceToStdout) {
-    const text = formatTrace(vm.vcpus.flatMap((v) => v.trace.entries())) + '\n';
+    const text = formatTrace(inGuestTimeOrder(vm.vcpus.flatMap((v) => v.trace.entries()))) + '\n';
     if (mode.traceToStdout) process.stdout.write(text);
     else if (values.trace === '-') process.stderr.write(text); else writeFileSync(values.trace!, text);
   }
@@ -328,8 +331,7 @@ function newMonitor(vm: Domain, slots: number, u: Unattended | undefined): Monit
  * gdbsx on the embedded link, attached now as the controller. With `wait`, the domain
  * is held paused until the first gdb session has it stopped (QEMU's -S).
  */
-async function serveGdbInProcess(monitor: Monitor, kernel: string, at: ListenAddress, wait: boolean): Promise<{ server: GdbServer }> {
-  const profile = profileOrNone(kernel);
+async function serveGdbInProcess(monitor: Monitor, profile: Profile | undefined, at: ListenAddress, wait: boolean): Promise<{ server: GdbServer }> {
   if (wait) monitor.pause(); // QEMU's -S: held before its first instruction until the first gdb has it
   let held = wait;
   const server = await serveGdb(() => Vmi.attach(new LocalLink(monitor), profile ? { profile } : {}), {
@@ -351,14 +353,6 @@ function tryHints(kernel: string, name: string, nats: string | undefined): strin
   ].join('\n');
 }
 
-/** The kernel's profile for symbols and OS awareness; any kernel may run, only the demo OS's build has an offsets file. */
-function profileOrNone(kernel: string): Profile | undefined {
-  try {
-    return loadProfile(kernel);
-  } catch {
-    return undefined;
-  }
-}
 
 async function serveOnNats(vm: Domain, monitor: Monitor, url: string, opts: { audit: boolean }): Promise<Served> {
   const nc = await connect({ servers: url, name: `tsvmi ${vm.name}` });

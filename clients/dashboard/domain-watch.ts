@@ -9,14 +9,16 @@
  * if unmonitored.
  */
 import type { Subscription } from 'rxjs';
-import { DomainState, VcpuState, type DomainInfoReply } from '../../src/generated/tsvmi/v1/control.js';
+import type { DomainInfoReply } from '../../src/generated/tsvmi/v1/control.js';
 import type { Registers } from '../../src/generated/tsvmi/v1/registers.js';
 import { BusyError } from '../../src/introspect/errors.js';
 import type { Vmi } from '../../src/introspect/vmi.js';
+import { cpl, cpuMode } from '../../src/introspect/cpu-mode.js';
 import type { ConsoleSource, DomainDirectory } from './directory.js';
 import { EventTally, type BreakpointHits } from './event-tally.js';
 import { LatencyWindow } from './latency-window.js';
 import type { ChartPoint, ControlRight, DomainView, VcpuRow } from './snapshot.js';
+import { DOMAIN_STATES, VCPU_STATES } from './state-names.js';
 import { SymbolTable } from './symbols.js';
 
 /** The page's pause/resume was refused by the dashboard (no controller session): HTTP 403. */
@@ -24,14 +26,6 @@ export class NotControllerError extends Error {
   override readonly name: string = 'NotControllerError';
 }
 
-const DOMAIN_STATE: Partial<Record<DomainState, string>> = {
-  [DomainState.DOMAIN_STATE_RUNNING]: 'running', [DomainState.DOMAIN_STATE_PAUSED]: 'paused',
-  [DomainState.DOMAIN_STATE_SHUTDOWN]: 'shutdown', [DomainState.DOMAIN_STATE_CRASHED]: 'crashed',
-};
-const VCPU_STATE: Partial<Record<VcpuState, string>> = {
-  [VcpuState.VCPU_STATE_RUNNING]: 'running', [VcpuState.VCPU_STATE_PAUSED]: 'paused',
-  [VcpuState.VCPU_STATE_HALTED]: 'halted', [VcpuState.VCPU_STATE_WAIT_FOR_SIPI]: 'wait-for-sipi',
-};
 /** The console tail the page gets. */
 const CONSOLE_BYTES = 8 * 1024;
 /** A domain that could not be reached is tried again after this long (ms). */
@@ -166,7 +160,7 @@ export class DomainWatch {
     const m = s?.monitor;
     return {
       name: this.name,
-      state: !reached ? 'unreachable' : (s ? DOMAIN_STATE[s.state] ?? 'unknown' : 'unknown'),
+      state: !reached ? 'unreachable' : (s ? DOMAIN_STATES.get(s.state) ?? 'unknown' : 'unknown'),
       error: this.error || this.registerError,
       vendor: this.observer?.info.vendor ?? 'unknown',
       vcpus: s?.vcpus ?? this.observer?.info.vcpus ?? 0,
@@ -195,7 +189,7 @@ export class DomainWatch {
       const delta = seconds > 0 ? Number((last!.counts[k] ?? 0n) - (first!.counts[k] ?? 0n)) : 0;
       return {
         vcpu: v.vcpu,
-        state: VCPU_STATE[v.state] ?? 'unknown',
+        state: VCPU_STATES.get(v.state) ?? 'unknown',
         mode: r ? modeOf(r) : '',
         rip: r ? `0x${r.rip.toString(16)}` : '',
         symbol: r ? this.symbols.lookup(r.rip) : '',
@@ -214,14 +208,10 @@ export class DomainWatch {
   }
 }
 
-/**
- * The CPU mode from CR0.PE, EFER.LMA and CS.L (SDM Vol. 3A §2.2, IA-32e mode), and the
- * privilege level from CS's RPL (the CPL, SDM Vol. 3A §5.5).
- */
+/** The vCPU table's mode column: the processor mode (cpuMode) shortened, and kernel or user. */
 export function modeOf(r: Registers): string {
-  const PE = 1n, LMA = 1n << 10n, L = 1 << 9;
-  if ((r.cr0 & PE) === 0n) return 'real';
-  const ring = (r.cs?.selector ?? 0) & 3 ? 'user' : 'kernel';
-  if ((r.efer & LMA) !== 0n) return `${((r.cs?.attributes ?? 0) & L) !== 0 ? '64-bit' : 'compat'} ${ring}`;
-  return `32-bit protected ${ring}`;
+  const mode = cpuMode(r);
+  if (mode === 'real') return 'real';
+  const ring = cpl(r) ? 'user' : 'kernel';
+  return `${mode === '64-bit' ? '64-bit' : mode === 'compatibility' ? 'compat' : '32-bit protected'} ${ring}`;
 }

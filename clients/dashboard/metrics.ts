@@ -17,10 +17,11 @@
  * which Prometheus's rate() takes as the counter reset it is.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import { DomainState, VcpuState, type DomainInfoReply } from '../../src/generated/tsvmi/v1/control.js';
+import type { DomainInfoReply } from '../../src/generated/tsvmi/v1/control.js';
 import type { Vmi } from '../../src/introspect/vmi.js';
 import { AbsoluteHistogram, type HistogramSample } from './absolute-histogram.js';
 import { InstructionRate } from './instruction-rate.js';
+import { DOMAIN_STATES, VCPU_STATES } from './state-names.js';
 
 export interface MetricsOptions {
   /** The dashboard's NATS connection state, for `tsvmi_nats_connected` (undefined counts as not connected). */
@@ -40,19 +41,6 @@ export const STATUS_TIMEOUT_MS = 4_000;
 /** On a vCPU's first scrape, sample twice this far apart so that MIPS has a value at once. */
 export const FIRST_WINDOW_MS = 250;
 
-const DOMAIN_STATES: ReadonlyMap<DomainState, string> = new Map([
-  [DomainState.DOMAIN_STATE_RUNNING, 'running'],
-  [DomainState.DOMAIN_STATE_PAUSED, 'paused'],
-  [DomainState.DOMAIN_STATE_SHUTDOWN, 'shutdown'],
-  [DomainState.DOMAIN_STATE_CRASHED, 'crashed'],
-]);
-
-const VCPU_STATES: ReadonlyMap<VcpuState, string> = new Map([
-  [VcpuState.VCPU_STATE_RUNNING, 'running'],
-  [VcpuState.VCPU_STATE_PAUSED, 'paused'],
-  [VcpuState.VCPU_STATE_HALTED, 'halted'],
-  [VcpuState.VCPU_STATE_WAIT_FOR_SIPI, 'wait-for-sipi'],
-]);
 
 /** One domain as one scrape saw it: its status, or none when it did not answer. */
 interface Polled {

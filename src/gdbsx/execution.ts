@@ -80,7 +80,7 @@ export class Execution {
       this.queued.delete(vcpu);
       if (hit.still()) { announce({ vcpu, cause: hit.cause, ...(hit.regs ? { regs: hit.regs } : {}) }); return; }
     }
-    const held = Array.from({ length: this.vmi.info.vcpus }, (_, v) => v).filter((v) => !plan.has(v));
+    const held = this.vmi.vcpuIds.filter((v) => !plan.has(v));
     const steps = [...plan].filter(([, action]) => action === 's').map(([v]) => v);
     for (const v of steps) this.stepping.add(v);
     const r: Running = { plan, held, announce };

@@ -3,7 +3,7 @@
  * threads` (qThreadExtraInfo): the hypervisor's view of the vCPUs, as QEMU's
  * gdbstub offers its monitor and bhyvectl its statistics.
  */
-import { EventType, VcpuState, type Registers, type Vmi } from '../introspect/index.js';
+import { cpuMode, EventType, formatTrace, VcpuState, type Registers, type Vmi } from '../introspect/index.js';
 
 const HELP = `tsvmi gdbsx monitor commands:
   vcpus           each vCPU's state, mode, RIP and retired instructions
@@ -24,7 +24,7 @@ export async function monitorCommand(vmi: Vmi, line: string, current: number): P
   switch (cmd) {
     case 'vcpus': return vcpus(vmi);
     case 'nmi': {
-      const targets = arg === 'all' ? range(vmi.info.vcpus) : [arg === undefined ? current : Number(arg)];
+      const targets = arg === 'all' ? [...vmi.vcpuIds] : [arg === undefined ? current : Number(arg)];
       if (!targets.every((v) => Number.isInteger(v) && v >= 0 && v < vmi.info.vcpus)) return `no vCPU '${arg}'\n`;
       for (const v of targets) await vmi.inject(v, { vector: 2, type: EventType.EVENT_TYPE_NMI });
       return `NMI injected into vCPU ${targets.join(', ')}: delivered when it next runs\n`;
@@ -34,8 +34,7 @@ export async function monitorCommand(vmi: Vmi, line: string, current: number): P
       const limit = arg === undefined ? 20 : Number(arg);
       if (!Number.isInteger(limit) || limit < 1) return `trace takes a positive count, not '${arg}'\n`;
       const entries = await vmi.traceLog({ limit });
-      // ktrdump -cto: index, cpu, guest time (retired instructions), message
-      return entries.map((e, k) => `${String(k).padStart(6)} ${String(e.vcpu).padStart(3)} ${String(e.icount).padStart(14)} ${e.message}\n`).join('');
+      return entries.length ? `${formatTrace(entries)}\n` : '';
     }
     case 'help': case '': return HELP;
     default: return `unknown monitor command '${cmd}'\n${HELP}`;
@@ -46,7 +45,7 @@ async function vcpus(vmi: Vmi): Promise<string> {
   const { vcpuStats } = await vmi.status();
   const rows = await Promise.all(vcpuStats.map(async (s) => {
     const r = await vmi.getRegisters(s.vcpu);
-    return `vCPU ${s.vcpu}: ${STATE[s.state] ?? 'unknown'}, ${cpuMode(r)}, rip 0x${r.rip.toString(16)}, ${s.retiredInstructions} instructions\n`;
+    return `vCPU ${s.vcpu}: ${STATE[s.state] ?? 'unknown'}, ${modeText(r)}, rip 0x${r.rip.toString(16)}, ${s.retiredInstructions} instructions\n`;
   }));
   return rows.join('');
 }
@@ -63,15 +62,8 @@ async function stats(vmi: Vmi): Promise<string> {
 export async function threadExtraInfo(vmi: Vmi, vcpu: number): Promise<string> {
   const [{ vcpuStats }, r] = await Promise.all([vmi.status(), vmi.getRegisters(vcpu)]);
   const state = vcpuStats[vcpu]?.state;
-  return `vCPU ${vcpu}, ${state === undefined ? 'unknown' : STATE[state] ?? 'unknown'}, ${cpuMode(r)}`;
+  return `vCPU ${vcpu}, ${state === undefined ? 'unknown' : STATE[state] ?? 'unknown'}, ${modeText(r)}`;
 }
 
-/** The processor mode the registers put the vCPU in (SDM Vol. 3A §2.2, figure 2-3). */
-export function cpuMode(r: Registers): string {
-  if ((r.cr0 & 1n) === 0n) return 'real mode';
-  const cs = r.cs?.attributes ?? 0; // SVM layout: bit 9 L, bit 10 D/B
-  if (r.efer & (1n << 10n)) return cs & (1 << 9) ? '64-bit mode' : 'compatibility mode';
-  return cs & (1 << 10) ? '32-bit protected mode' : '16-bit protected mode';
-}
-
-const range = (n: number): number[] => Array.from({ length: n }, (_, v) => v);
+/** The processor mode, as gdb users read it: "64-bit mode", "real mode". */
+const modeText = (r: Registers): string => `${cpuMode(r)} mode`;

@@ -150,7 +150,7 @@ export class GdbSession {
   private async query(p: string): Promise<string> {
     if (p.startsWith('qSupported')) return FEATURES;
     if (p.startsWith('qXfer:features:read:target.xml:')) return xfer(targetXml(), p.slice('qXfer:features:read:target.xml:'.length));
-    if (p === 'qfThreadInfo') return `m${Array.from({ length: this.vmi.info.vcpus }, (_, v) => tid(v)).join(',')}`;
+    if (p === 'qfThreadInfo') return `m${this.vmi.vcpuIds.map(tid).join(',')}`;
     if (p === 'qsThreadInfo') return 'l';
     if (p === 'qC') return `QC${tid(this.current)}`;
     if (p === 'qAttached') return '1';
@@ -230,7 +230,7 @@ export class GdbSession {
 
   /** gdb's points into every vCPU's debug registers (watchpoints are for all threads); the guest's back when none are left. */
   private async armDebugRegisters(): Promise<void> {
-    const vcpus = Array.from({ length: this.vmi.info.vcpus }, (_, v) => v);
+    const vcpus = this.vmi.vcpuIds;
     this.guestDebugRegisters ??= await Promise.all(vcpus.map(async (v) => {
       const r = await this.vmi.getRegisters(v);
       return { dr0: r.dr0, dr1: r.dr1, dr2: r.dr2, dr3: r.dr3, dr7: r.dr7 };

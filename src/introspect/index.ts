@@ -7,11 +7,13 @@
  */
 export { Breakpoints, type Breakpoint } from './breakpoints.js';
 export { connect, type VmiConnection } from './connect.js';
+export { cpl, cpuMode, type CpuMode } from './cpu-mode.js';
 export * from './errors.js';
 export { eventAddress, type ReasonData, type ReasonName, type ReplyFlags, type VmiEvent, type VmiEventOf } from './event.js';
 export { GuestMemory, type CacheStats } from './memory.js';
 export * from './operators/index.js';
 export { PageNotPresentError } from './paging.js';
+export { formatTrace } from './trace.js';
 export { listProcesses, type Process } from './os/processes.js';
 export { buildProfile, loadProfile, ProfileError, type OffsetsFile, type Profile } from './os/profile.js';
 export { Vmi, type AddressSpace, type AttachOptions, type Claim, type Handled, type Injection, type ReasonSettings, type TraceQuery } from './vmi.js';

@@ -94,11 +94,15 @@ export class Vmi {
   private processCache: Process[] | undefined;
   private closed = false;
 
+  /** The domain's vCPUs, 0 to info.vcpus - 1. */
+  readonly vcpuIds: readonly number[];
+
   private constructor(
     readonly link: DomainLink,
     readonly info: { vcpus: number; memoryBytes: bigint; vendor: 'intel' | 'amd' | undefined },
     private readonly opts: AttachOptions,
   ) {
+    this.vcpuIds = Array.from({ length: info.vcpus }, (_, v) => v);
     this.memory = new GuestMemory(link, () => this.held > 0);
     this.events$ = opts.role === 'observer'
       // An observer's transport subscription lives exactly as long as someone subscribes.
@@ -222,7 +226,7 @@ export class Vmi {
    * each), so that it alone may run; resolves to what lets them go again.
    */
   async holdOthers(vcpu: number): Promise<() => Promise<void>> {
-    const others = Array.from({ length: this.info.vcpus }, (_, v) => v).filter((v) => v !== vcpu);
+    const others = this.vcpuIds.filter((v) => v !== vcpu);
     await Promise.all(others.map((v) => this.pause(v)));
     return async () => { await Promise.all(others.map((v) => this.resume(v))); };
   }

@@ -12,6 +12,7 @@ import type { Mmu } from '../hypervisor/mmu/mmu.js';
 import { readMsr, writeMsr } from '../hypervisor/cpu/msr.js';
 import type { EventKind } from '../hypervisor/vcpu/exit.js';
 import { VcpuState as HvVcpuState } from '../hypervisor/vcpu/vcpu.js';
+import { inGuestTimeOrder } from '../hypervisor/vcpu/trace-log.js';
 import { EventType, Reason as PbReason, Vendor } from '../generated/tsvmi/v1/common.js';
 import {
   DomainState, SingleStepMode, VcpuState,
@@ -279,9 +280,7 @@ export class ControlPlane {
     this.checkDomain(r.domain);
     if (r.limit > MAX_TRACE_ENTRIES) fail(MonitorErrorCode.OUT_OF_RANGE, `limit ${r.limit} is above ${MAX_TRACE_ENTRIES} entries a reply holds (0 means as many as it holds)`);
     const vcpus = r.vcpu === undefined ? this.domain.vcpus : [this.monitor.vcpu(r.vcpu)];
-    // Each log is in the order written; a stable sort keeps that order among a vCPU's
-    // entries of the same instant (an injection, then its delivery).
-    const all = vcpus.flatMap((v) => v.trace.entries()).sort((a, b) => a.icount - b.icount || a.vcpu - b.vcpu);
+    const all = inGuestTimeOrder(vcpus.flatMap((v) => v.trace.entries()));
     return { entries: all.slice(-(r.limit || MAX_TRACE_ENTRIES)).map((e) => ({ vcpu: e.vcpu, icount: BigInt(e.icount), message: e.message })) };
   }
 }

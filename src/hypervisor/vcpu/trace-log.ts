@@ -31,10 +31,11 @@ export class TraceLog {
   }
 }
 
-/** ktrdump -cto style: index, cpu, timestamp, message. */
-export function formatTrace(entries: TraceEntry[]): string {
-  return entries
-    .sort((a, b) => a.icount - b.icount || a.vcpu - b.vcpu)
-    .map((e, k) => `${String(k).padStart(6)} ${String(e.vcpu).padStart(3)} ${String(e.icount).padStart(14)} ${e.message}`)
-    .join('\n');
+/**
+ * Several vCPUs' entries as one log, in place: by guest time, then vCPU. The sort is
+ * stable, so one vCPU's entries of the same instant keep the order they were written in
+ * (an injection, then its delivery).
+ */
+export function inGuestTimeOrder(entries: TraceEntry[]): TraceEntry[] {
+  return entries.sort((a, b) => a.icount - b.icount || a.vcpu - b.vcpu);
 }
