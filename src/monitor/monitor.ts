@@ -232,7 +232,7 @@ export class Monitor {
 
   /** Answer an event on the hypervisor's own behalf (a dropped breakpoint is retried at the same RIP). */
   private retire(e: MonitorEvent, action: Exclude<ExitAction, 'pending'>, count: () => void): void {
-    this.ring.discard(e.seq);
+    this.ring.remove(e.seq);
     this.handedAt.delete(e.seq);
     this.domain.vcpus[e.vcpu]!.resolveExit(action);
     count();
@@ -344,7 +344,7 @@ export class Monitor {
     v.resolveExit(r.action); // a reinjected mem-access opens every frame for the instruction instead
     if (r.pause) this.pause(e.vcpu);
     this.countReply(r.seq, r.action);
-    this.ring.answer(r.seq);
+    this.ring.remove(r.seq);
     this.pump();
     this.domain.kick();
   }

@@ -56,8 +56,12 @@ export class EventRing {
     return this.outstanding.get(seq) ?? this.queued.find((e) => e.seq === seq) ?? this.waiting.find((e) => e.seq === seq);
   }
 
-  /** An answered sync event leaves the ring, wherever it was; returns events that were waiting and now fit. */
-  answer(seq: bigint): MonitorEvent[] {
+  /**
+   * An event leaves the ring, wherever it is: answered by the controller, or let go by the
+   * hypervisor (a breakpoint that was removed, a reason disabled). Returns the events that
+   * were waiting and now fit.
+   */
+  remove(seq: bigint): MonitorEvent[] {
     if (!this.outstanding.delete(seq)) {
       for (const list of [this.queued, this.waiting]) {
         const k = list.findIndex((e) => e.seq === seq);
@@ -73,14 +77,6 @@ export class EventRing {
     this.queued.unshift(...back);
     this.outstanding.clear();
     return back;
-  }
-
-  /** Drop an event that no longer applies (a breakpoint that was removed). */
-  discard(seq: bigint): MonitorEvent[] {
-    const k = this.queued.findIndex((e) => e.seq === seq);
-    if (k >= 0) this.queued.splice(k, 1);
-    this.outstanding.delete(seq);
-    return this.admitWaiting();
   }
 
   queuedEvents(): readonly MonitorEvent[] {
