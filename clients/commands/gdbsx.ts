@@ -5,10 +5,9 @@
  * address parsing and the "wait for gdb" hand-over that `tsvmi run --gdb` uses.
  */
 import { parseArgs } from 'node:util';
-import { DomainInfoReply, DomainInfoRequest, DomainState, PauseRequest, ResumeRequest, StatusReply } from '../../src/generated/tsvmi/v1/control.js';
-import { serveGdb, type GdbServer } from '../../src/gdbsx/server.js';
+import { DomainState, PauseRequest, ResumeRequest, StatusReply } from '../../src/generated/tsvmi/v1/control.js';
+import { serveGdb, type GdbServer, type VmiSource } from '../../src/gdbsx/server.js';
 import { typed } from '../../src/introspect/errors.js';
-import type { Vmi } from '../../src/introspect/vmi.js';
 import { DEFAULT_KERNEL, failure, lossSignal, openTarget, profileOf, TARGET_OPTIONS, TARGET_USAGE, UsageError, untilDone, type Target } from './target.js';
 
 export const GDBSX_USAGE = `usage: tsvmi gdbsx [target] [--listen [HOST:]PORT]
@@ -51,22 +50,19 @@ export function attachHint(host: string, port: number, kernel: string | undefine
 }
 
 /**
- * Serve gdb on `vmi`. With `pause-now`, the domain is paused now (through the control
- * plane, not Vmi.pause, so the session's pause accounting stays its own) and let go once
- * the first gdb session holds its own pause: gdb's continue then starts the guest. With
- * `already-paused`, the pause let go is one the domain already had (`run --paused`).
+ * Serve gdb. `letGo`, when given, undoes the pause the domain is held in until a debugger
+ * comes (QEMU's -S): it runs once, when the first gdb session has the domain stopped with
+ * its own pause, so that gdb's continue starts the guest.
  */
-export async function serveGdbHeld(vmi: Vmi, at: ListenAddress, hold: 'no' | 'pause-now' | 'already-paused'): Promise<GdbServer> {
-  if (hold === 'pause-now') await typed(vmi.link.request('control.pause', PauseRequest, StatusReply, {}));
-  let pending = hold !== 'no';
-  return serveGdb(vmi, {
+export function serveGdbHeld(source: VmiSource, at: ListenAddress, letGo?: () => unknown): Promise<GdbServer> {
+  let pending = letGo;
+  return serveGdb(source, {
     host: at.host, port: at.port,
     onError: (e) => console.error(`tsvmi gdbsx: ${e instanceof Error ? e.message : String(e)}`),
     onAttach: () => {
-      if (!pending) return;
-      pending = false;
-      void typed(vmi.link.request('control.resume', ResumeRequest, StatusReply, {}))
-        .catch((e: unknown) => console.error(`tsvmi: could not let go of the domain's initial pause: ${(e as Error).message}`));
+      const go = pending;
+      pending = undefined;
+      if (go) void Promise.resolve().then(go).catch((e: unknown) => console.error(`tsvmi: could not let go of the domain's initial pause: ${(e as Error).message}`));
     },
   });
 }
@@ -88,13 +84,16 @@ export async function gdbsxCommand(args: string[]): Promise<number> {
     // gdbsx needs no OS awareness; a profile is only loaded when the kernel is known, for the SDK's symbols.
     const profile = values.nats === undefined || values.kernel !== undefined ? profileOf(values, false) : undefined;
     target = await openTarget(values, { role: 'controller', onLost, ...(profile ? { profile } : {}) });
-    const info = await typed(target.vmi.link.request('info', DomainInfoRequest, DomainInfoReply, {}));
-    const paused = info.state === DomainState.DOMAIN_STATE_PAUSED;
-    const hold = target.domain ? 'pause-now' : paused ? 'already-paused' : 'no';
-    server = await serveGdbHeld(target.vmi, at, hold);
+    // Held until gdb attaches: an embedded domain from its first instruction, a served one
+    // if it is paused already (`run --paused`). Through the control plane, not Vmi.pause, so
+    // that the gdb session's own pause accounting stays its own.
+    const vmi = target.vmi;
+    const hold = target.domain !== undefined || (await vmi.status()).state === DomainState.DOMAIN_STATE_PAUSED;
+    if (target.domain) await typed(vmi.link.request('control.pause', PauseRequest, StatusReply, {}));
+    server = await serveGdbHeld(vmi, at, hold ? () => typed(vmi.link.request('control.resume', ResumeRequest, StatusReply, {})) : undefined);
     const name = target.domain ? 'embedded domain' : `domain ${values.domain}`;
     const kernel = values.kernel ?? (target.domain ? DEFAULT_KERNEL : undefined);
-    console.error(`tsvmi gdbsx: ${name} on gdb port ${formatAddress(at.host, server.port)}${hold === 'no' ? '' : ', paused until gdb attaches and continues'}; ${attachHint(at.host, server.port, kernel)}`);
+    console.error(`tsvmi gdbsx: ${name} on gdb port ${formatAddress(at.host, server.port)}${hold ? ', paused until gdb attaches and continues' : ''}; ${attachHint(at.host, server.port, kernel)}`);
     const why = await untilDone(target, lost);
     if (why === 'lost') { console.error('tsvmi gdbsx: the domain went away'); return 1; }
     if (why === 'ended') console.error('tsvmi gdbsx: the guest ended');

@@ -12,8 +12,8 @@ import { NatsMonitorBridge } from '../../src/monitor/nats.js';
 import { connect } from '@nats-io/transport-node';
 import { Vmi } from '../../src/introspect/vmi.js';
 import { LocalLink } from '../../src/monitor/local-link.js';
-import { attachHint, formatAddress, parseListen, type ListenAddress } from './gdbsx.js';
-import { serveGdb, type GdbServer } from '../../src/gdbsx/server.js';
+import { attachHint, formatAddress, parseListen, serveGdbHeld, type ListenAddress } from './gdbsx.js';
+import type { GdbServer } from '../../src/gdbsx/server.js';
 import { profileOf, UsageError } from './target.js';
 import type { Profile } from '../../src/introspect/os/profile.js';
 import { runPaced } from './paced-run.js';
@@ -333,12 +333,7 @@ function newMonitor(vm: Domain, slots: number, u: Unattended | undefined): Monit
  */
 async function serveGdbInProcess(monitor: Monitor, profile: Profile | undefined, at: ListenAddress, wait: boolean): Promise<{ server: GdbServer }> {
   if (wait) monitor.pause(); // QEMU's -S: held before its first instruction until the first gdb has it
-  let held = wait;
-  const server = await serveGdb(() => Vmi.attach(new LocalLink(monitor), profile ? { profile } : {}), {
-    host: at.host, port: at.port,
-    onAttach: () => { if (held) { held = false; monitor.resume(); } },
-    onError: (e) => console.error(`tsvmi: gdbsx: ${e instanceof Error ? e.message : String(e)}`),
-  });
+  const server = await serveGdbHeld(() => Vmi.attach(new LocalLink(monitor), profile ? { profile } : {}), at, wait ? () => monitor.resume() : undefined);
   return { server };
 }
 

@@ -15,12 +15,11 @@
  * is surfaced on the stream `handle()` returns.
  */
 import { defer, from, mergeMap, Observable, share, Subject, switchMap } from 'rxjs';
-import type { EventType, PageAccess } from '../generated/tsvmi/v1/common.js';
+import { Vendor, type EventType, type PageAccess } from '../generated/tsvmi/v1/common.js';
 import {
   DomainInfoReply, DomainInfoRequest, GetRegistersReply, GetRegistersRequest, GetTraceReply, GetTraceRequest, InjectRequest, PauseRequest, ResumeRequest,
   SetMonitorConfigRequest, SetPagePermissionsRequest, SetRegistersRequest, SetSingleStepRequest, StatusReply, type TraceEntry,
 } from '../generated/tsvmi/v1/control.js';
-import { Vendor } from '../generated/tsvmi/v1/common.js';
 import type { MonitorEvent } from '../generated/tsvmi/v1/event.js';
 import { RegisterUpdate, type Registers } from '../generated/tsvmi/v1/registers.js';
 import { Action } from '../generated/tsvmi/v1/reply.js';
